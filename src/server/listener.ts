@@ -1,0 +1,118 @@
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import type { connectNodeAdapter } from "@connectrpc/connect-node";
+
+/** A request handler that works for both HTTP/1.1 and HTTP/2 (connectNodeAdapter's shape). */
+export type DualHandler = ReturnType<typeof connectNodeAdapter>;
+
+/** One listening port and how to stop it. */
+export interface Listener {
+  port: number;
+  host: string;
+  tls: boolean;
+  /** Stops accepting, lets open requests and streams finish, then closes every connection. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+/**
+ * Serves HTTP/1.1 and HTTP/2 on one port. Cleartext connections are sniffed: the HTTP/2
+ * client preface goes to an h2c server, anything else to an HTTP/1.1 server. With a
+ * certificate, TLS sockets are dispatched by ALPN (h2 or http/1.1) instead.
+ */
+export async function listen(
+  handler: DualHandler,
+  opts: { host: string; port: number; cert?: Buffer; key?: Buffer },
+): Promise<Listener> {
+  const h1 = http.createServer(
+    { requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 },
+    handler,
+  );
+  const h2settings = { maxConcurrentStreams: 256, initialWindowSize: 4 * 1024 * 1024 };
+  const h2 = http2.createServer({ settings: h2settings, maxSessionMemory: 64 }, handler);
+  const tlsServer =
+    opts.cert && opts.key
+      ? http2.createSecureServer(
+          { cert: opts.cert, key: opts.key, allowHTTP1: true, settings: h2settings, maxSessionMemory: 64 },
+          handler,
+        )
+      : undefined;
+
+  // node:http only starts its header/request timeout checker on 'listening'; these inner
+  // servers never listen themselves, so without this a slowloris client is never cut off.
+  h1.emit("listening");
+
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.Http2Session>();
+  for (const s of [h2, tlsServer]) {
+    s?.on("session", (session) => {
+      sessions.add(session);
+      session.on("close", () => sessions.delete(session));
+    });
+  }
+
+  const front = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    sniff(socket, (first) => {
+      // http2 and tls read the bytes put back on the paused socket themselves (on the next
+      // tick); resuming it here would spill them as 'data' events nobody listens to.
+      if (tlsServer && first[0] === 0x16) tlsServer.emit("connection", socket);
+      else if (first.length >= preface.length && first.subarray(0, preface.length).equals(preface))
+        h2.emit("connection", socket);
+      else {
+        h1.emit("connection", socket);
+        socket.resume();
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    front.once("error", reject);
+    front.listen(opts.port, opts.host, () => resolve());
+  });
+  const address = front.address() as net.AddressInfo;
+
+  return {
+    port: address.port,
+    host: opts.host,
+    tls: tlsServer !== undefined,
+    async close(graceMs = 10_000) {
+      const closed = new Promise<void>((resolve) => front.close(() => resolve()));
+      // Ask HTTP/2 peers to stop opening streams (GOAWAY) and let open ones finish;
+      // HTTP/1.1 keep-alive connections close after their current response.
+      for (const s of sessions) s.close();
+      h1.closeIdleConnections();
+      const timer = setTimeout(() => {
+        for (const s of sessions) s.destroy();
+        for (const s of sockets) s.destroy();
+      }, graceMs);
+      const drain = setInterval(() => h1.closeIdleConnections(), 100);
+      await closed;
+      clearTimeout(timer);
+      clearInterval(drain);
+    },
+  };
+}
+
+/**
+ * Reads until the first bytes decide the protocol: a full 24-byte preface, a mismatch
+ * with it, or a TLS handshake byte. Puts the bytes back before handing the socket on.
+ */
+function sniff(socket: net.Socket, decide: (first: Buffer) => void): void {
+  let buffered = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    const n = Math.min(buffered.length, preface.length);
+    const matches = buffered.subarray(0, n).equals(preface.subarray(0, n));
+    if (matches && buffered.length < preface.length && buffered[0] !== 0x16) return;
+    socket.off("data", onData);
+    socket.pause();
+    socket.unshift(buffered);
+    decide(buffered);
+  };
+  socket.on("data", onData);
+}

@@ -1,0 +1,60 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { principalKey } from "../auth/principal.js";
+import type { Logger } from "../logger.js";
+
+/**
+ * Logs one JSON line per RPC: method, code, duration, tenant and key id. It is the
+ * outermost interceptor, so it sees the final code of every call, including refusals by
+ * the interceptors inside it. Unexpected errors are logged with their stack here and
+ * reach the client as `Internal` without details.
+ */
+export function logCalls(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const line = (code: string, extra?: object) => {
+      const p = req.contextValues.get(principalKey);
+      logger.info(
+        {
+          method: `${req.service.typeName}/${req.method.name}`,
+          code,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+          tenant: p?.tenantId,
+          key: p?.keyId,
+          ...extra,
+        },
+        "rpc",
+      );
+    };
+    try {
+      const res = await next(req);
+      if (res.stream) {
+        // Server streams finish after next() returns: log when the stream ends.
+        const inner = res.message;
+        return {
+          ...res,
+          message: (async function* () {
+            try {
+              yield* inner;
+              line("ok");
+            } catch (err) {
+              throw finish(err, line);
+            }
+          })(),
+        };
+      }
+      line("ok");
+      return res;
+    } catch (err) {
+      throw finish(err, line);
+    }
+  };
+}
+
+function finish(err: unknown, line: (code: string, extra?: object) => void): ConnectError {
+  if (err instanceof ConnectError) {
+    line(Code[err.code] ?? String(err.code));
+    return err;
+  }
+  line("Internal", { err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) });
+  return new ConnectError("internal error", Code.Internal);
+}

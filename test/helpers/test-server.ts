@@ -1,0 +1,74 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { inject } from "vitest";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { startServer, type TdbServer } from "../../src/server/server.js";
+import { migrate } from "../../src/store/migrate.js";
+import { createTenant } from "../../src/store/tenants.js";
+
+/** A fresh, migrated database of its own for one test file. */
+export async function freshDatabase(): Promise<{ url: string; pool: pg.Pool; drop(): Promise<void> }> {
+  const admin = inject("adminDatabaseUrl");
+  const name = `tdb_test_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const root = new pg.Client({ connectionString: admin });
+  await root.connect();
+  await root.query(`CREATE DATABASE ${name}`);
+  await root.end();
+  const url = admin.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  pool.on("error", () => {});
+  await migrate(pool);
+  return {
+    url,
+    pool,
+    async drop() {
+      await pool.end();
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** A running in-process server on a random port over a fresh database, with one tenant. */
+export interface TestServer {
+  url: string;
+  port: number;
+  pool: pg.Pool;
+  databaseUrl: string;
+  /** Admin key of tenant A. */
+  adminKey: string;
+  tenantId: string;
+  /** Creates another tenant; returns its id and admin key. */
+  newTenant(name?: string): Promise<{ tenantId: string; adminKey: string }>;
+  server: TdbServer;
+  close(): Promise<void>;
+}
+
+/** Starts a server for a test file. Extra environment (e.g. TDB_CORS_ORIGINS) may be given. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const db = await freshDatabase();
+  const config = loadConfig({ TDB_PORT: "0", TDB_DATABASE_URL: db.url, TDB_LOG_LEVEL: "silent", ...env });
+  const server = await startServer(config, db.pool, createLogger(config.TDB_LOG_LEVEL));
+  const a = await createTenant(db.pool, `tenant-${randomUUID()}`);
+  const port = server.listener.port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    pool: db.pool,
+    databaseUrl: db.url,
+    adminKey: a.rawKey,
+    tenantId: a.tenant.id,
+    server,
+    async newTenant(name = `tenant-${randomUUID()}`) {
+      const t = await createTenant(db.pool, name);
+      return { tenantId: t.tenant.id, adminKey: t.rawKey };
+    },
+    async close() {
+      await server.close();
+      await db.drop();
+    },
+  };
+}
