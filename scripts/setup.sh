@@ -3,4 +3,7 @@
 # Toolchains for the other-language clients are installed by their own scripts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npm ci --no-audit --no-fund
+# `npm install`, not `npm ci`: with this machine's npm 11 config the lock records only this
+# platform's optional binaries, which `npm ci` reports as out of sync. Versions stay pinned
+# by package.json (exact) and the lock.
+npm install --no-audit --no-fund
