@@ -41,6 +41,10 @@ const columns = `p.series_id::text, tdb_ts_to_us(p.valid_time)::text, p.value, t
   tdb_ts_to_us(p.change_time)::text`;
 
 /**
+ * AS_OF judges an uploaded version by its run's known_time alone (a backfilled run is known
+ * from its known_time on, whenever it was written) and a correction (changed_by set) also by
+ * its change_time.
+ *
  * Builds the SQL for a read. Every mode walks the index `points_key`
  * (tenant, series, valid_time, known_time DESC, change_time DESC, run_id DESC):
  * LATEST/AS_OF keep the first row per (series, valid_time) — an index scan plus Unique.
@@ -62,7 +66,8 @@ export function readQuery(f: ReadFilter): { text: string; values: unknown[] } {
      AND ($5::int8 IS NULL OR p.valid_time < tdb_us_to_ts($5::int8))
      AND ($6::int8 IS NULL OR p.known_time >= tdb_us_to_ts($6::int8))
      AND ($7::int8 IS NULL OR p.known_time < tdb_us_to_ts($7::int8))
-     AND ($8::int8 IS NULL OR (p.known_time <= tdb_us_to_ts($8::int8) AND p.change_time <= tdb_us_to_ts($8::int8)))`;
+     AND ($8::int8 IS NULL OR (p.known_time <= tdb_us_to_ts($8::int8)
+                               AND (p.changed_by IS NULL OR p.change_time <= tdb_us_to_ts($8::int8))))`;
   const sel = `WITH sel AS MATERIALIZED (
       SELECT id, kind FROM series
        WHERE (cardinality($1::int8[]) = 0 OR id = ANY($1::int8[]))

@@ -119,6 +119,7 @@ CREATE TABLE points (
   annotation text,
   tags text[],
   metadata jsonb,
+  -- NULL on uploaded versions (the run records its creator); the caller on corrections.
   changed_by text
 );
 -- The read key: LATEST and AS_OF are an index scan + Unique on this order, without a sort.
