@@ -7,3 +7,5 @@ cd "$(dirname "$0")/.."
 # platform's optional binaries, which `npm ci` reports as out of sync. Versions stay pinned
 # by package.json (exact) and the lock.
 npm install --no-audit --no-fund
+# Chromium and grpcurl for the browser and CLI-tool suites.
+bash scripts/setup-tools.sh
