@@ -2,43 +2,91 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type pg from "pg";
 import { findActiveKey } from "../store/key-lookup.js";
 import { hashApiKey, isWellFormedApiKey } from "./api-key.js";
+import type { CredentialSources } from "./credential-sources.js";
 import { credentialFrom } from "./credentials.js";
+import { looksLikeJwt } from "./jwt.js";
 import { type Principal, principalKey } from "./principal.js";
 import { isPublicService } from "./public-services.js";
+import { matchStaticKey } from "./static-keys.js";
 
 /** The one message for every bad credential, so a caller cannot tell which check failed. */
 export const invalidCredentialMessage = "invalid API key: unknown, malformed, expired or revoked";
 export const missingCredentialMessage =
   "API key required: send it as 'x-api-key: tdbk_…' or 'authorization: Bearer tdbk_…'";
 
+const noSources: CredentialSources = { staticKeys: [], jwt: undefined, tenantId: async () => undefined };
+
 /**
- * Resolves the caller and stores the Principal in the context values. Malformed keys are
- * refused before any database work (shape + checksum). Reflection and health are open.
+ * Resolves the caller and stores the Principal in the context values. In order: static
+ * keys (constant-time, in memory), database keys (malformed ones are refused before any
+ * database work: shape + checksum; the row is read on every request, so revocation,
+ * rotation, role changes and user deactivation apply to the very next request on every
+ * process), then JWTs. Every failure gets the same message. Reflection and health are open.
  */
-export function authenticate(pool: pg.Pool): Interceptor {
+export function authenticate(pool: pg.Pool, sources: CredentialSources = noSources): Interceptor {
   return (next) => async (req) => {
     if (isPublicService(req.service.typeName)) return next(req);
     const credential = credentialFrom(req.header);
     if (credential === undefined) throw new ConnectError(missingCredentialMessage, Code.Unauthenticated);
-    const principal = await resolve(pool, credential);
+    const principal = await resolve(pool, sources, credential);
     if (!principal) throw new ConnectError(invalidCredentialMessage, Code.Unauthenticated);
     req.contextValues.set(principalKey, principal);
     return next(req);
   };
 }
 
-async function resolve(pool: pg.Pool, credential: string): Promise<Principal | undefined> {
-  if (!isWellFormedApiKey(credential)) return undefined;
-  const key = await findActiveKey(pool, hashApiKey(credential));
-  if (!key) return undefined;
+async function resolve(
+  pool: pg.Pool,
+  sources: CredentialSources,
+  credential: string,
+): Promise<Principal | undefined> {
+  if (sources.staticKeys.length > 0) {
+    const key = matchStaticKey(sources.staticKeys, credential);
+    if (key) {
+      const tenantId = await sources.tenantId(key.tenant);
+      if (!tenantId) return undefined;
+      return other(tenantId, key.role, "static_key", `static:${key.name}`, []);
+    }
+  }
+  if (isWellFormedApiKey(credential)) {
+    const key = await findActiveKey(pool, hashApiKey(credential));
+    if (!key) return undefined;
+    return {
+      tenantId: key.tenantId,
+      role: key.role,
+      kind: "api_key",
+      keyId: key.id,
+      allowedMethods: key.allowedMethods,
+      rateLimit: key.rateLimit ?? undefined,
+      userId: key.userId ?? undefined,
+      userEmail: key.userEmail ?? undefined,
+    };
+  }
+  if (sources.jwt && looksLikeJwt(credential)) {
+    const claims = await sources.jwt(credential);
+    if (!claims) return undefined;
+    const tenantId = await sources.tenantId(claims.tenant);
+    if (!tenantId) return undefined;
+    return other(tenantId, claims.role, "jwt", `jwt:${claims.subject}`, claims.allowedMethods);
+  }
+  return undefined;
+}
+
+function other(
+  tenantId: string,
+  role: Principal["role"],
+  kind: "static_key" | "jwt",
+  keyId: string,
+  allowedMethods: string[],
+): Principal {
   return {
-    tenantId: key.tenantId,
-    role: key.role,
-    kind: "api_key",
-    keyId: key.id,
-    allowedMethods: key.allowedMethods,
-    rateLimit: key.rateLimit ?? undefined,
-    userId: key.userId ?? undefined,
-    userEmail: key.userEmail ?? undefined,
+    tenantId,
+    role,
+    kind,
+    keyId,
+    allowedMethods,
+    rateLimit: undefined,
+    userId: undefined,
+    userEmail: undefined,
   };
 }

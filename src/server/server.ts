@@ -9,7 +9,9 @@ import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health
 import { KeyAdminService } from "../../gen/tdb/v1/key_admin_service_pb.js";
 import { TimeSeriesService } from "../../gen/tdb/v1/time_series_service_pb.js";
 import { authenticate } from "../auth/authenticate.js";
+import { credentialSources } from "../auth/credential-sources.js";
 import { policy } from "../auth/policy.js";
+import { rateLimit } from "../auth/rate-limit.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { keyAdminService } from "../services/key-admin-service.js";
@@ -41,7 +43,7 @@ const exposedHeaders = [
 /**
  * Assembles the server: Connect, gRPC and gRPC-Web for both services plus reflection and
  * health on one port, `/healthz` and `/metrics` as plain HTTP, CORS for configured origins.
- * Interceptors run outermost first: metrics → log → errors → authenticate → policy.
+ * Interceptors run outermost first: metrics → log → errors → authenticate → policy → rate limit.
  */
 export async function startServer(config: Config, pool: pg.Pool, logger: Logger): Promise<TdbServer> {
   const metrics = new Metrics();
@@ -61,7 +63,14 @@ export async function startServer(config: Config, pool: pg.Pool, logger: Logger)
 
   const adapter = connectNodeAdapter({
     routes,
-    interceptors: [metrics.interceptor(), logCalls(logger), mapErrors(), authenticate(pool), policy()],
+    interceptors: [
+      metrics.interceptor(),
+      logCalls(logger),
+      mapErrors(),
+      authenticate(pool, credentialSources(config, pool)),
+      policy(),
+      rateLimit(pool, config.TDB_DEFAULT_RATE_LIMIT),
+    ],
     readMaxBytes: config.TDB_MAX_MESSAGE_BYTES,
     writeMaxBytes: config.TDB_MAX_MESSAGE_BYTES,
     shutdownSignal: shutdown.signal,

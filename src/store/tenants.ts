@@ -42,3 +42,17 @@ export async function listTenants(pool: pg.Pool): Promise<TenantRow[]> {
   );
   return rows;
 }
+
+/**
+ * A tenant by id or by name, or undefined. Runs on the login role (it bypasses RLS):
+ * used by operators (the CLI's --tenant) and by authentication to place static keys and
+ * JWTs, before any tenant is set.
+ */
+export async function findTenant(pool: pg.Pool, idOrName: string): Promise<TenantRow | undefined> {
+  const { rows } = await pool.query<TenantRow>(
+    `SELECT id, name, created_at::text AS "createdAt" FROM tenants
+      WHERE name = $1 OR id::text = lower($1) ORDER BY (name = $1) DESC LIMIT 1`,
+    [idOrName],
+  );
+  return rows[0];
+}
