@@ -147,6 +147,9 @@ export class Ingest {
       resolved.map((r) => r.index),
       resolved.map((r) => r.seriesId),
     ]);
+    // A savepoint lets us name the duplicate after a unique violation (RLS hides the key
+    // values from the error detail): roll back to it, then look in the staging table.
+    await this.c.query("SAVEPOINT tdb_move");
     try {
       await this.c.query(
         `INSERT INTO points (tenant_id, series_id, valid_time, known_time, change_time, run_id,
@@ -158,7 +161,9 @@ export class Ingest {
         [this.tenantId, this.runId],
       );
     } catch (err) {
-      throw duplicateError(err, resolved) ?? err;
+      if ((err as { code?: string }).code !== "23505") throw err;
+      await this.c.query("ROLLBACK TO SAVEPOINT tdb_move");
+      throw await this.duplicateError(resolved);
     }
     await this.c.query(`UPDATE runs SET point_count = $1 WHERE id = $2`, [this.points, this.runId]);
     return {
@@ -178,6 +183,23 @@ export class Ingest {
     if (this.copy.destroyed || this.copy.writableFinished) return;
     this.copy.destroy(err instanceof Error ? err : new Error(String(err)));
     await finished(this.copy).catch(() => {});
+  }
+
+  /** Names one duplicated (series, valid time) of this upload, found in the staging table. */
+  private async duplicateError(resolved: { index: number; name: string; labels: Record<string, string> }[]) {
+    const { rows } = await this.c.query<{ ref: number; vt: string }>(
+      `SELECT ref, tdb_ts_to_us(valid_time)::text AS vt FROM tdb_staging
+        GROUP BY ref, valid_time HAVING count(*) > 1 LIMIT 1`,
+    );
+    const dup = rows[0];
+    const series = resolved.find((r) => r.index === dup?.ref);
+    const state = [...this.refs.values()].find((r) => r.index === dup?.ref);
+    const which = series ? seriesKey(series.name, series.labels) : "a series";
+    const when = dup ? formatUs(BigInt(dup.vt)) : "";
+    return new InvalidInputError(
+      state ? `${state.firstPath}.valid_times` : "chunks",
+      `duplicate valid time ${when} for series ${which} in one upload`,
+    );
   }
 
   private refState(chunk: IngestChunk): RefState {
@@ -279,22 +301,6 @@ function sortedOrder(times: readonly bigint[], path: string): number[] {
     }
   }
   return order;
-}
-
-/** Turns the unique-index violation of a duplicate point into an error naming series and time. */
-function duplicateError(
-  err: unknown,
-  resolved: { seriesId: string; name: string; labels: Record<string, string> }[],
-) {
-  const e = err as { code?: string; detail?: string };
-  if (e.code !== "23505") return undefined;
-  const m = /=\([^,]+, (\d+), ([^,]+),/.exec(e.detail ?? "");
-  const series = resolved.find((r) => r.seriesId === m?.[1]);
-  const which = series ? seriesKey(series.name, series.labels) : (m?.[1] ?? "a series");
-  return new InvalidInputError(
-    "chunks",
-    `duplicate valid time ${m?.[2] ?? ""} for series ${which} in one upload`,
-  );
 }
 
 /** RFC 3339 rendering of epoch microseconds, for messages. */

@@ -9,11 +9,13 @@
 -- Ids of series and runs are random 63-bit integers (not sequences), so one tenant
 -- cannot learn how much another one creates; they are shown to clients as strings.
 
+-- Roles are cluster-wide: databases migrating at the same time may race to create it.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tdb_app') THEN
     CREATE ROLE tdb_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
   END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 END
 $$;
 
@@ -23,6 +25,7 @@ BEGIN
   IF NOT pg_has_role(current_user, 'tdb_app', 'MEMBER') THEN
     EXECUTE format('GRANT tdb_app TO %I', current_user);
   END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 END
 $$;
 
