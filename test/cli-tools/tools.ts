@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import path from "node:path";
 import { it } from "vitest";
@@ -44,4 +44,31 @@ export function requireTool(name: string, found: string | undefined): found is s
     console.warn(`\n!!!!!!!! SKIPPING ${name} tests — ${message} !!!!!!!!\n`);
   }
   return false;
+}
+
+/** What a finished command left behind. */
+export interface RunResult {
+  /** Exit status (grpcurl: 64 + gRPC code on an RPC error; buf curl: gRPC code × 8). */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion without a shell; never throws on a non-zero exit. */
+export function run(file: string, args: string[], input?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      file,
+      args,
+      { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024, encoding: "utf8" },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== "number") {
+          reject(err);
+          return;
+        }
+        resolve({ code: typeof err?.code === "number" ? err.code : 0, stdout, stderr });
+      },
+    );
+    child.stdin?.end(input ?? "");
+  });
 }
