@@ -24,10 +24,17 @@ const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
  */
 export async function listen(
   handler: DualHandler,
-  opts: { host: string; port: number; cert?: Buffer; key?: Buffer },
+  opts: { host: string; port: number; cert?: Buffer; key?: Buffer; headersTimeoutMs?: number },
 ): Promise<Listener> {
+  const headersTimeout = opts.headersTimeoutMs ?? 30_000;
   const h1 = http.createServer(
-    { requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 },
+    {
+      // No overall request timeout: long client-streaming uploads over HTTP/1.1 are legitimate.
+      requestTimeout: 0,
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(headersTimeout, 30_000),
+      keepAliveTimeout: 5_000,
+    },
     handler,
   );
   const h2settings = { maxConcurrentStreams: 256, initialWindowSize: 4 * 1024 * 1024 };
