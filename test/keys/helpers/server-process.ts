@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (cwd of spawned servers and CLI runs). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/** A real `tdb` server process (`node --import tsx src/main.ts`) on a random port. */
+export interface ServerProcess {
+  url: string;
+  /** Everything it wrote to stdout and stderr so far (JSON log lines and the banner). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server process on `databaseUrl` with TDB_PORT=0 and waits for its
+ * "TDB listening on <url>" line. Logs at info level, so every RPC leaves a line.
+ */
+export async function spawnServer(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      TDB_DATABASE_URL: databaseUrl,
+      TDB_PORT: "0",
+      TDB_HOST: "127.0.0.1",
+      TDB_LOG_LEVEL: "info",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString("utf8");
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString("utf8");
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = () => {
+      const m = /TDB listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m?.[1]) {
+        child.stdout?.off("data", onData);
+        resolve(m[1]);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`server exited with ${code} before listening:\n${out}`)));
+  });
+  return {
+    url,
+    output: () => out,
+    stop: () => stop(child),
+  };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+/** Every `tdbk_…` key (or anything shaped like one) found in `text`. */
+export function rawKeysIn(text: string): string[] {
+  return text.match(/tdbk_[0-9A-Za-z]{20,}/g) ?? [];
+}
