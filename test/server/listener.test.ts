@@ -13,6 +13,9 @@ import { listen } from "../../src/server/listener.js";
 import { clientFor } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
+/** https.request accepts TLS options such as ALPNProtocols; its typings only know part of them. */
+const tlsOptions = (o: https.RequestOptions & { ALPNProtocols: string[] }): https.RequestOptions => o;
+
 describe("TLS with ALPN on the same port", () => {
   let srv: TestServer;
   let ca: Buffer;
@@ -53,7 +56,14 @@ describe("TLS with ALPN on the same port", () => {
     const body = await new Promise<{ status: number; alpn: string | false; text: string }>(
       (resolve, reject) => {
         const req = https.request(
-          { host: "127.0.0.1", port: srv.port, path: "/healthz", ca, ALPNProtocols: ["http/1.1"], agent: false },
+          tlsOptions({
+            host: "127.0.0.1",
+            port: srv.port,
+            path: "/healthz",
+            ca,
+            ALPNProtocols: ["http/1.1"],
+            agent: false,
+          }),
           (res) => {
             const alpn = (res.socket as TLSSocket).alpnProtocol;
             let text = "";
