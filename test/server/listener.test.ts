@@ -53,7 +53,7 @@ describe("TLS with ALPN on the same port", () => {
   });
 
   it("serves HTTP/1.1 over TLS (ALPN http/1.1)", async () => {
-    const body = await new Promise<{ status: number; alpn: string | false; text: string }>(
+    const body = await new Promise<{ status: number; alpn: string | false | null; text: string }>(
       (resolve, reject) => {
         const req = https.request(
           tlsOptions({
