@@ -14,7 +14,7 @@ export interface ServerProcess {
 }
 
 /**
- * Starts a server process on `databaseUrl` with TDB_PORT=0 and waits for its
+ * Starts a server process on `databaseUrl` (undefined = embedded) with TDB_PORT=0 and waits for its
  * "TDB listening on <url>" line. Logs at info level, so every RPC leaves a line.
  */
 export async function spawnServer(
