@@ -9,3 +9,6 @@ cd "$(dirname "$0")/.."
 npm install --no-audit --no-fund
 # Chromium and grpcurl for the browser and CLI-tool suites.
 bash scripts/setup-tools.sh
+# Python (.venv/) and Go (.bin/ generators, module cache) for clients/python and clients/go.
+bash scripts/setup-python.sh
+bash scripts/setup-go.sh

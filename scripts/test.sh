@@ -1,5 +1,27 @@
 #!/usr/bin/env bash
 # `npm test`: every suite, against real PostgreSQL (embedded unless TDB_DATABASE_URL is set).
+# With arguments (`npm test -- test/foo.test.ts`) only vitest runs, with those arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npx vitest run "$@"
+if [ $# -gt 0 ]; then exec npx vitest run "$@"; fi
+
+bash scripts/check-generated.sh
+npx vitest run
+
+# The Python and Go clients against a live server of their own (test/helpers/serve-for-tests.ts).
+# A missing toolchain is said loudly; it fails the run when CI=true and skips the suite otherwise.
+missing() {
+  echo "test: WARNING $1: the $2 client suite did NOT run" >&2
+  if [ "${CI:-}" = true ]; then exit 1; fi
+}
+if [ -x .venv/bin/python ]; then
+  .venv/bin/python -m pytest clients/python/tests
+else
+  missing ".venv/bin/python is missing (run bash scripts/setup.sh)" Python
+fi
+if command -v go >/dev/null; then
+  # -count=1: results from a live server must never come from the test cache.
+  (cd clients/go && go test -count=1 ./...)
+else
+  missing "go is not installed" Go
+fi
