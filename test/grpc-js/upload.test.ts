@@ -125,7 +125,7 @@ describe("@grpc/grpc-js client over h2c", () => {
     expect(sum).toBe((0.5 * (total * (total - 1))) / 2);
     expect(first).toBe(t0.toString());
     expect(last).toBe((t0 + BigInt(total - 1) * step).toString());
-  });
+  }, 180_000); // generous: two shared cores also run PostgreSQL and the other suites
 
   it("gets Unauthenticated with a status code grpc-js understands for a bad key", async () => {
     const err = await upload(client, "tdbk_wrong", [
