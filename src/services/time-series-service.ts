@@ -21,7 +21,7 @@ import { AlreadyExistsError, InvalidInputError, NotFoundError } from "../errors.
 import { applyCorrections, type Change } from "../store/corrections.js";
 import { Ingest, type IngestResult } from "../store/ingest.js";
 import { seriesKey } from "../store/point-chunk.js";
-import { Mode, type ReadRow, readRows } from "../store/read-values.js";
+import { Mode, type ReadBatch, readBatches } from "../store/read-values.js";
 import { listRuns } from "../store/runs-store.js";
 import * as seriesStore from "../store/series-store.js";
 import { streamWithTenant, withTenant } from "../store/tenant-tx.js";
@@ -175,8 +175,7 @@ export function timeSeriesService(
       };
       const batch = req.chunkSize || 10_000;
       yield* streamWithTenant(pool, caller.tenantId, async function* (c) {
-        for await (const rows of readRows(c, filter, batch))
-          yield readResponse(rows, mode === Mode.Corrections);
+        for await (const b of readBatches(c, filter, batch)) yield readResponse(b);
       });
     },
 
@@ -343,43 +342,26 @@ export function tsFromUs(us: string): Timestamp {
   return create(TimestampSchema, { seconds, nanos: Number(micros) * 1000 });
 }
 
-/** Groups consecutive rows of one series into columnar chunks. */
-function readResponse(rows: ReadRow[], withChangedBy: boolean): ReadValuesResponse {
-  const chunks: PointChunk[] = [];
-  let cur: PointChunk | undefined;
-  let extras = { nulls: false, ends: false, annotations: false, tags: false, metadata: false };
-  const close = () => {
-    if (!cur) return;
-    if (!extras.nulls) cur.nulls = [];
-    if (!extras.ends) cur.validTimeEnds = [];
-    if (!extras.annotations) cur.annotations = [];
-    if (!extras.tags) cur.tags = [];
-    if (!extras.metadata) cur.metadata = [];
-    chunks.push(cur);
-  };
-  for (const r of rows) {
-    if (!cur || cur.series?.seriesId !== r[0]) {
-      close();
-      cur = create(PointChunkSchema, { series: { seriesId: r[0] } });
-      extras = { nulls: false, ends: false, annotations: false, tags: false, metadata: false };
-    }
-    cur.validTimes.push(BigInt(r[1]));
-    cur.values.push(r[2] ?? 0);
-    cur.nulls.push(r[2] === null);
-    extras.nulls ||= r[2] === null;
-    cur.validTimeEnds.push(r[3] === null ? 0n : BigInt(r[3]));
-    extras.ends ||= r[3] !== null;
-    cur.annotations.push(r[4] ?? "");
-    extras.annotations ||= r[4] !== null;
-    cur.tags.push({ $typeName: "tdb.v1.StringList", values: r[5] ?? [] });
-    extras.tags ||= r[5] !== null;
-    cur.metadata.push(r[6] === null ? {} : JSON.parse(r[6]));
-    extras.metadata ||= r[6] !== null;
-    cur.knownTimes.push(BigInt(r[7]));
-    cur.runIds.push(r[8]);
-    cur.changeTimes.push(BigInt(r[9]));
-    if (withChangedBy) cur.changedBy.push(r[10] ?? "");
-  }
-  close();
+/** Cuts a columnar batch into one PointChunk per run of one series (arrays are sliced, not rebuilt). */
+function readResponse(b: ReadBatch): ReadValuesResponse {
+  const chunks = b.series.map(({ seriesId, start, end }) => {
+    const chunk = create(PointChunkSchema, { series: { seriesId } });
+    chunk.validTimes = b.validTimes.slice(start, end);
+    chunk.values = b.values.slice(start, end);
+    if (b.nulls) chunk.nulls = b.nulls.slice(start, end);
+    if (b.validTimeEnds) chunk.validTimeEnds = b.validTimeEnds.slice(start, end);
+    if (b.annotations) chunk.annotations = b.annotations.slice(start, end);
+    if (b.tags)
+      chunk.tags = b.tags.slice(start, end).map((values) => ({ $typeName: "tdb.v1.StringList", values }));
+    if (b.metadata)
+      chunk.metadata = b.metadata
+        .slice(start, end)
+        .map((m) => (m === "" ? {} : (JSON.parse(m) as JsonObject)));
+    chunk.knownTimes = b.knownTimes.slice(start, end);
+    chunk.runIds = b.runIds.slice(start, end);
+    chunk.changeTimes = b.changeTimes.slice(start, end);
+    if (b.changedBy) chunk.changedBy = b.changedBy.slice(start, end);
+    return chunk;
+  });
   return create(ReadValuesResponseSchema, { chunks });
 }

@@ -63,6 +63,14 @@ export class CopyWriter {
     this.pos += 12;
   }
 
+  /** A uuid given as its 16 bytes. */
+  uuid(bytes: Uint8Array): void {
+    this.ensure(20);
+    this.buf.writeInt32BE(16, this.pos);
+    this.buf.set(bytes, this.pos + 4);
+    this.pos += 20;
+  }
+
   float8(v: number): void {
     this.ensure(12);
     this.buf.writeInt32BE(8, this.pos);

@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { TimeSeriesService } from "../gen/tdb/v1/time_series_service_pb.js";
+import { type Shape, standard, uploadStream, writeLayoutCopyFile, writePlainCopyFile } from "./lib/data.js";
+import { type BenchEnv, findPsql, grpcClient, isMain, psql, rate, startBenchEnv, timed } from "./lib/env.js";
+
+/** Result of the ingest benchmark (points per second). */
+export interface IngestFigures {
+  points: number;
+  tdb: number;
+  plain?: number;
+  layout?: number;
+}
+
+/** Uploads one run through the public API (client-streaming gRPC over h2c); returns seconds. */
+export async function uploadRun(url: string, key: string, prefix: string, shape: Shape, run: number) {
+  const client = grpcClient(TimeSeriesService, url, key);
+  let stored = 0n;
+  const seconds = await timed(async () => {
+    const res = await client.upload(uploadStream(prefix, shape, run));
+    stored = res.pointCount;
+  });
+  const expected = BigInt(shape.series * shape.points);
+  if (stored !== expected) throw new Error(`upload stored ${stored} points, expected ${expected}`);
+  return seconds;
+}
+
+/**
+ * Ingest: 2 M points (1,000 series × 2,000 hourly points, one run) streamed by a Node
+ * client vs psql's binary \copy of the same points into a plain (series_id, valid_time)
+ * table and into a copy of TDB's own `points` layout.
+ */
+export async function benchIngest(env: BenchEnv, tenant: { tenantId: string; key: string }, prefix: string) {
+  const shape = standard;
+  const n = shape.series * shape.points;
+  const figures: IngestFigures = { points: n, tdb: 0 };
+  const bin = findPsql();
+  if (bin) {
+    const dir = await mkdtemp(path.join(tmpdir(), "tdb-bench-copy-"));
+    try {
+      const plainFile = path.join(dir, "plain.bin");
+      const layoutFile = path.join(dir, "layout.bin");
+      await writePlainCopyFile(plainFile, shape);
+      await writeLayoutCopyFile(layoutFile, shape, tenant.tenantId);
+      await env.pool.query(`DROP TABLE IF EXISTS bench_plain, bench_layout`);
+      await env.pool.query(
+        `CREATE TABLE bench_plain (series_id bigint, valid_time timestamptz, value float8,
+                                   PRIMARY KEY (series_id, valid_time))`,
+      );
+      await env.pool.query(`CREATE TABLE bench_layout (LIKE points INCLUDING ALL)`);
+      await env.pool.query("CHECKPOINT");
+      const plain = await psql(
+        bin,
+        env.databaseUrl,
+        `\\copy bench_plain FROM '${plainFile}' (FORMAT binary)`,
+      );
+      await env.pool.query("CHECKPOINT");
+      const layout = await psql(
+        bin,
+        env.databaseUrl,
+        `\\copy bench_layout FROM '${layoutFile}' (FORMAT binary)`,
+      );
+      figures.plain = n / plain;
+      figures.layout = n / layout;
+      await env.pool.query(`DROP TABLE bench_layout`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  await env.pool.query("CHECKPOINT");
+  figures.tdb = n / (await uploadRun(env.server.url, tenant.key, prefix, shape, 0));
+  return figures;
+}
+
+/** Prints the ingest figures as a small table. */
+export function printIngest(f: IngestFigures): void {
+  console.log(`\n== ingest: ${f.points.toLocaleString("en")} points, one run ==`);
+  if (f.plain === undefined) console.log("  psql not found (set TDB_PSQL): baselines skipped");
+  else {
+    console.log(`  baseline psql \\copy binary, plain table (series_id, valid_time) PK: ${rate(f.plain)}`);
+    console.log(
+      `  psql \\copy binary into TDB's points layout:                       ${rate(f.layout ?? 0)}`,
+    );
+  }
+  console.log(`  TDB Upload (connect-node gRPC client stream, h2c):                  ${rate(f.tdb)}`);
+  if (f.plain !== undefined) {
+    console.log(`  ratio TDB / plain \\copy:  ${(f.tdb / f.plain).toFixed(2)}   (goal >= 1.0)`);
+    console.log(`  ratio TDB / layout \\copy: ${(f.tdb / (f.layout ?? 1)).toFixed(2)}`);
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const env = await startBenchEnv();
+  try {
+    const tenant = await env.newTenant("bench-ingest");
+    printIngest(await benchIngest(env, tenant, "ingest"));
+  } finally {
+    await env.stop();
+  }
+}
