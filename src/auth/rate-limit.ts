@@ -22,7 +22,7 @@ import { principalKey } from "./principal.js";
 export function rateLimit(pool: pg.Pool, defaultLimit: number): Interceptor {
   return (next) => async (req) => {
     const p = req.contextValues.get(principalKey);
-    if (!p || p.kind !== "api_key") return next(req);
+    if (p?.kind !== "api_key") return next(req);
     const limit = p.rateLimit ?? defaultLimit;
     const w = await withTenant(pool, p.tenantId, (c) => countRequest(c, p.tenantId, p.keyId));
     if (w.count > limit) {

@@ -18,19 +18,22 @@ export interface ServerProcess {
  * "TDB listening on <url>" line. Logs at info level, so every RPC leaves a line.
  */
 export async function spawnServer(
-  databaseUrl: string,
+  databaseUrl: string | undefined,
   env: Record<string, string> = {},
 ): Promise<ServerProcess> {
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    TDB_PORT: "0",
+    TDB_HOST: "127.0.0.1",
+    TDB_LOG_LEVEL: "info",
+    ...env,
+  };
+  // Without a URL the server uses the embedded database of TDB_DATA_DIR.
+  if (databaseUrl === undefined) delete childEnv.TDB_DATABASE_URL;
+  else childEnv.TDB_DATABASE_URL = databaseUrl;
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: repoRoot,
-    env: {
-      ...process.env,
-      TDB_DATABASE_URL: databaseUrl,
-      TDB_PORT: "0",
-      TDB_HOST: "127.0.0.1",
-      TDB_LOG_LEVEL: "info",
-      ...env,
-    },
+    env: childEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
