@@ -117,6 +117,8 @@ describe.skipIf(!hasChromium)("browser page (connect-web, headless Chromium)", (
     expect(await clickAndSettle(page, "#list-series")).toBe("3 series");
     const options = await page.locator("#series option").allTextContents();
     expect(options).toEqual(["browser_other", 'browser_temp{site="a"}', 'browser_temp{site="b"} [degC]']);
+    // Rate-limit headers reach the page only because CORS exposes them.
+    expect(await page.locator("#quota").textContent()).toMatch(/^\d+ of \d+ requests left this minute$/);
 
     await page.selectOption("#series", { label: 'browser_temp{site="a"}' });
     expect(await clickAndSettle(page, "#read-values")).toBe("3 values");

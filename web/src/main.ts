@@ -28,6 +28,7 @@ const seriesSelect = element<HTMLSelectElement>("series");
 const modeSelect = element<HTMLSelectElement>("mode");
 const readButton = element<HTMLButtonElement>("read-values");
 const status = element<HTMLParagraphElement>("status");
+const quota = element<HTMLParagraphElement>("quota");
 const valuesBody = element<HTMLTableElement>("values").tBodies[0] as HTMLTableSectionElement;
 
 // ?server=… pre-fills the URL, handy for links from docs and for tests.
@@ -55,6 +56,13 @@ function show(message: string, isError = false): void {
   status.classList.toggle("error", isError);
 }
 
+/** Shows the key's rate-limit budget; readable because the server's CORS exposes these headers. */
+function showQuota(header: Headers): void {
+  const limit = header.get("x-ratelimit-limit");
+  const remaining = header.get("x-ratelimit-remaining");
+  if (limit && remaining) quota.textContent = `${remaining} of ${limit} requests left this minute`;
+}
+
 function showError(err: unknown): void {
   const e = ConnectError.from(err);
   // A CORS refusal or an unreachable server both surface as a failed fetch, without details.
@@ -69,15 +77,21 @@ async function listSeries(): Promise<void> {
   const all: Series[] = [];
   let pageToken = "";
   do {
-    const res = await tdb.listSeries({ name: nameFilter.value.trim(), pageSize: 1000, pageToken });
+    const res = await tdb.listSeries(
+      { name: nameFilter.value.trim(), pageSize: 1000, pageToken },
+      { onHeader: showQuota },
+    );
     all.push(...res.series);
     pageToken = res.nextPageToken;
   } while (pageToken);
+  // The server orders by name only; sorting by the full label keeps same-named series stable.
+  const labelled = all.map((s) => ({ id: s.seriesId, label: seriesLabel(s) }));
+  labelled.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   seriesSelect.replaceChildren(
-    ...all.map((s) => {
+    ...labelled.map(({ id, label }) => {
       const option = document.createElement("option");
-      option.value = s.seriesId;
-      option.textContent = seriesLabel(s);
+      option.value = id;
+      option.textContent = label;
       return option;
     }),
   );
@@ -91,7 +105,10 @@ async function readValues(): Promise<void> {
   show("reading values…");
   valuesBody.replaceChildren();
   let count = 0;
-  const stream = client().readValues({ seriesIds: [seriesId], mode: modes[modeSelect.value] });
+  const stream = client().readValues(
+    { seriesIds: [seriesId], mode: modes[modeSelect.value] },
+    { onHeader: showQuota },
+  );
   for await (const res of stream) {
     for (const chunk of res.chunks) {
       const rows = chunk.validTimes.map((validTime, i) => {
