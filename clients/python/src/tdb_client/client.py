@@ -213,7 +213,9 @@ class TdbClient:
             if value is not None:
                 getattr(req, fieldname).CopyFrom(_timestamp(value))
         chunks = [c for res in self._stream(self._stub.ReadValues, req) for c in res.chunks]
-        return chunks_to_frame(chunks, self._names({c.series.series_id for c in chunks}, name, labels))
+        ids = {c.series.series_id for c in chunks}
+        by_id = len(req.series_ids) > 0 and not name and not labels
+        return chunks_to_frame(chunks, self._names(ids, name, labels, by_id))
 
     def list_runs(
         self,
@@ -257,14 +259,16 @@ class TdbClient:
 
     # --- plumbing -----------------------------------------------------------------------
 
-    def _names(self, ids: set[str], name: str, labels: Mapping[str, str] | None) -> dict[str, str]:
-        """Series names for the ids a read returned: one listing with the read's own filter,
-        then GetSeries for any id it did not cover (reads by id)."""
-        if not ids:
-            return {}
-        names = {
-            s.series_id: s.name for s in self.list_series(name=name, labels=labels) if s.series_id in ids
-        }
+    def _names(
+        self, ids: set[str], name: str, labels: Mapping[str, str] | None, by_id: bool
+    ) -> dict[str, str]:
+        """Series names for the ids a read returned: GetSeries per id for reads by id, else
+        one listing with the read's own filter (plus GetSeries for anything it missed)."""
+        names: dict[str, str] = {}
+        if ids and not by_id:
+            names = {
+                s.series_id: s.name for s in self.list_series(name=name, labels=labels) if s.series_id in ids
+            }
         for sid in ids - names.keys():
             names[sid] = self.get_series(sid).name
         return names
@@ -304,7 +308,7 @@ def _timestamp(value: Time) -> timestamp_pb2.Timestamp:
     ts_ = pd.Timestamp(value)
     if ts_.tzinfo is None:
         raise ValueError(f"time {value!r} must be tz-aware (e.g. UTC)")
-    us = ts_.tz_convert("UTC").as_unit("us")._value  # int64 µs since epoch
+    us = int(ts_.tz_convert("UTC").as_unit("us").asm8.astype("int64"))  # µs since epoch
     return timestamp_pb2.Timestamp(seconds=us // 1_000_000, nanos=(us % 1_000_000) * 1000)
 
 
