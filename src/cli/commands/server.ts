@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { serve } from "../../main.js";
 import { type CommonOptions, integer, withCommonOptions } from "../common-options.js";
 import { withDatabase } from "../database.js";
 import { emit } from "../output.js";
@@ -17,6 +16,8 @@ export function serverCommands(program: Command): void {
       if (opts.dsn !== undefined) env.TDB_DATABASE_URL = opts.dsn;
       if (opts.host !== undefined) env.TDB_HOST = opts.host;
       if (opts.port !== undefined) env.TDB_PORT = String(opts.port);
+      // Loaded on demand: the server pulls in every service, which other commands never need.
+      const { serve } = await import("../../main.js");
       await serve(env);
     });
 
