@@ -86,6 +86,28 @@ describe("rate limit", () => {
     },
   );
 
+  it.each(protocols)("sends the limit headers on successful calls over %s", async (protocol) => {
+    const { rawKey } = await key(50);
+    await awayFromMinuteEnd(srv.pool);
+    let header: Headers | undefined;
+    let trailer: Headers | undefined;
+    await clientFor(TimeSeriesService, srv.url, rawKey, protocol).listSeries(
+      {},
+      {
+        onHeader: (h) => {
+          header = h;
+        },
+        onTrailer: (t) => {
+          trailer = t;
+        },
+      },
+    );
+    const get = (name: string) => header?.get(name) ?? trailer?.get(name) ?? null;
+    expect(get("x-ratelimit-limit")).toBe("50");
+    expect(get("x-ratelimit-remaining")).toBe("49");
+    expect(Number(get("x-ratelimit-reset"))).toBe(await windowEnd(srv.pool));
+  });
+
   it("keeps last_used_at current, writing it at most once a minute", async () => {
     const { key: k, rawKey } = await key(100);
     await awayFromMinuteEnd(srv.pool);
