@@ -45,7 +45,7 @@ async function resolve(
     if (key) {
       const tenantId = await sources.tenantId(key.tenant);
       if (!tenantId) return undefined;
-      return other(tenantId, key.role, "static_key", `static:${key.name}`, []);
+      return unlimitedPrincipal(tenantId, key.role, "static_key", `static:${key.name}`, []);
     }
   }
   if (isWellFormedApiKey(credential)) {
@@ -67,12 +67,13 @@ async function resolve(
     if (!claims) return undefined;
     const tenantId = await sources.tenantId(claims.tenant);
     if (!tenantId) return undefined;
-    return other(tenantId, claims.role, "jwt", `jwt:${claims.subject}`, claims.allowedMethods);
+    return unlimitedPrincipal(tenantId, claims.role, "jwt", `jwt:${claims.subject}`, claims.allowedMethods);
   }
   return undefined;
 }
 
-function other(
+/** A principal for a static key or JWT: no database key behind it, so no rate limit or user. */
+function unlimitedPrincipal(
   tenantId: string,
   role: Principal["role"],
   kind: "static_key" | "jwt",
