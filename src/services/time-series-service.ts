@@ -1,6 +1,6 @@
 import { create, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type pg from "pg";
 import {
   type ReadValuesResponse,
@@ -67,12 +67,17 @@ export function timeSeriesService(
           }
           message++;
         }
+        // A client that cancels (RST_STREAM) ends the request stream as if it were complete:
+        // only the signal tells. A cancelled upload must not commit what arrived so far.
+        cancelled(ctx);
         if (!run)
           throw new InvalidInputError(
             "header",
             "the upload is empty: the first message must carry the run header",
           );
-        return uploadResponse(await run.finish());
+        const result = await run.finish();
+        cancelled(ctx);
+        return uploadResponse(result);
       } catch (err) {
         await run?.abort(err);
         throw err;
@@ -250,6 +255,11 @@ export function timeSeriesService(
       };
     },
   };
+}
+
+/** Throws Canceled when the client has gone (so the transaction rolls back). */
+function cancelled(ctx: HandlerContext): void {
+  if (ctx.signal.aborted) throw new ConnectError("the client cancelled the upload", Code.Canceled);
 }
 
 function change<T>(clear: boolean, value: T | undefined): Change<T> {

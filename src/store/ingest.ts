@@ -50,6 +50,9 @@ export class Ingest {
   private readonly refs = new Map<string, RefState>();
   private readonly writer = new CopyWriter();
   private points = 0;
+  /** True while the staging rows are in (reference, valid_time) order, as COPY wrote them. */
+  private inOrder = true;
+  private lastRef = -1;
 
   private constructor(
     private readonly c: TenantClient,
@@ -107,6 +110,13 @@ export class Ingest {
       }
     }
     const order = chunk.sorted ? undefined : sortedOrder(chunk.validTimes, chunk.path);
+    if (n > 0) {
+      const continues =
+        state.index === this.lastRef && first !== undefined && first > (state.lastTime as bigint);
+      if (!continues && state.index <= this.lastRef) this.inOrder = false;
+      if (!chunk.sorted) this.inOrder = false;
+      this.lastRef = state.index;
+    }
     const w = this.writer;
     for (let j = 0; j < n; j++) {
       const i = order ? (order[j] as number) : j;
@@ -130,7 +140,7 @@ export class Ingest {
       if (w.length >= flushBytes) await this.flush();
     }
     state.count += n;
-    if (chunk.sorted && n > 0) state.lastTime = chunk.validTimes[n - 1];
+    if (n > 0) state.lastTime = chunk.sorted ? chunk.validTimes[n - 1] : maxOf(chunk.validTimes);
     this.points += n;
   }
 
@@ -147,6 +157,12 @@ export class Ingest {
       resolved.map((r) => r.index),
       resolved.map((r) => r.seriesId),
     ]);
+    // Rows go into `points` in index order (series, valid_time): index inserts then append
+    // to a few hot leaf pages instead of splitting pages all over the tree, and the heap
+    // ends up in the order LATEST reads it. The sort is skipped when COPY already wrote
+    // that order (references in ascending series id, each in ascending time).
+    const ordered = this.inOrder && ascendingIds(resolved);
+    if (!ordered) await this.c.query("SET LOCAL work_mem = '128MB'");
     // A savepoint lets us name the duplicate after a unique violation (RLS hides the key
     // values from the error detail): roll back to it, then look in the staging table.
     await this.c.query("SAVEPOINT tdb_move");
@@ -157,7 +173,8 @@ export class Ingest {
          SELECT $1, m.series_id, s.valid_time, r.known_time, now(), r.id,
                 s.value, s.valid_time_end, s.annotation, s.tags, s.metadata
            FROM tdb_staging s JOIN tdb_refmap m USING (ref)
-           CROSS JOIN (SELECT id, known_time FROM runs WHERE id = $2) r`,
+           CROSS JOIN (SELECT id, known_time FROM runs WHERE id = $2) r
+         ${ordered ? "" : "ORDER BY m.series_id, s.valid_time"}`,
         [this.tenantId, this.runId],
       );
     } catch (err) {
@@ -301,6 +318,26 @@ function sortedOrder(times: readonly bigint[], path: string): number[] {
     }
   }
   return order;
+}
+
+/** The largest of a non-empty list of times. */
+function maxOf(times: readonly bigint[]): bigint {
+  let m = times[0] as bigint;
+  for (const t of times) if (t > m) m = t;
+  return m;
+}
+
+/** True when references numbered in upload order map to ascending series ids. */
+function ascendingIds(resolved: { index: number; seriesId: string }[]): boolean {
+  const byIndex = [...resolved].sort((a, b) => a.index - b.index);
+  for (let k = 1; k < byIndex.length; k++) {
+    if (
+      BigInt((byIndex[k] as { seriesId: string }).seriesId) <=
+      BigInt((byIndex[k - 1] as { seriesId: string }).seriesId)
+    )
+      return false;
+  }
+  return true;
 }
 
 /** RFC 3339 rendering of epoch microseconds, for messages. */

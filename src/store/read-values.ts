@@ -132,7 +132,7 @@ async function kindMix(c: TenantClient, f: ReadFilter): Promise<KindMix> {
 }
 
 /** Tunes the planner for a streamed read: first rows fast, walk the index in order. */
-const planSettings = "SET LOCAL cursor_tuple_fraction = 1; SET LOCAL enable_sort = off";
+export const planSettings = "SET LOCAL cursor_tuple_fraction = 1; SET LOCAL enable_sort = off";
 
 /**
  * Streams a read as columnar batches of at most `batch` rows. Rows come from

@@ -1,0 +1,70 @@
+import { TimeSeriesService } from "../gen/tdb/v1/time_series_service_pb.js";
+import { ReadMode } from "../gen/tdb/v1/types_pb.js";
+import { benchIngest } from "./ingest.js";
+import { standard } from "./lib/data.js";
+import { type BenchEnv, findPsql, grpcClient, isMain, psql, rate, startBenchEnv, timed } from "./lib/env.js";
+
+/** Result of the read benchmark (points per second). */
+export interface ReadFigures {
+  points: number;
+  tdb: number;
+  plain?: number;
+}
+
+/** Streams a LATEST read of every series of the key's tenant; returns points received. */
+export async function readAll(url: string, key: string, onMessage?: () => Promise<void>): Promise<number> {
+  const client = grpcClient(TimeSeriesService, url, key);
+  let n = 0;
+  for await (const res of client.readValues({ mode: ReadMode.LATEST })) {
+    for (const c of res.chunks) n += c.validTimes.length;
+    if (onMessage) await onMessage();
+  }
+  return n;
+}
+
+/**
+ * Read: LATEST over the 2 M points of one run streamed to a Node client (gRPC over h2c)
+ * vs psql's binary `\copy (SELECT … ORDER BY series, time) TO '/dev/null'` on the plain
+ * table. Expects benchIngest to have loaded both.
+ */
+export async function benchRead(env: BenchEnv, key: string): Promise<ReadFigures> {
+  const n = standard.series * standard.points;
+  const figures: ReadFigures = { points: n, tdb: 0 };
+  const bin = findPsql();
+  const plain = await env.pool.query("SELECT to_regclass('bench_plain') IS NOT NULL AS ok");
+  if (bin && plain.rows[0]?.ok) {
+    await env.pool.query("VACUUM ANALYZE bench_plain");
+    const copy = `\\copy (SELECT series_id, valid_time, value FROM bench_plain ORDER BY series_id, valid_time) TO '/dev/null' (FORMAT binary)`;
+    await psql(bin, env.databaseUrl, copy); // warm the cache like TDB's read below
+    figures.plain = n / (await psql(bin, env.databaseUrl, copy));
+  }
+  await env.pool.query("VACUUM ANALYZE points");
+  await readAll(env.server.url, key); // warm-up
+  let got = 0;
+  const seconds = await timed(async () => {
+    got = await readAll(env.server.url, key);
+  });
+  if (got !== n) throw new Error(`read returned ${got} points, expected ${n}`);
+  figures.tdb = n / seconds;
+  return figures;
+}
+
+export function printRead(f: ReadFigures): void {
+  console.log(`\n== read: LATEST over ${f.points.toLocaleString("en")} points ==`);
+  if (f.plain === undefined) console.log("  psql not found (set TDB_PSQL): baseline skipped");
+  else console.log(`  baseline psql \\copy (SELECT … ORDER BY series, time) TO /dev/null: ${rate(f.plain)}`);
+  console.log(`  TDB ReadValues (gRPC server stream, h2c, Node client):          ${rate(f.tdb)}`);
+  if (f.plain !== undefined)
+    console.log(`  ratio TDB / psql: ${(f.tdb / f.plain).toFixed(2)}   (target >= 0.8)`);
+}
+
+if (isMain(import.meta.url)) {
+  const env = await startBenchEnv();
+  try {
+    const tenant = await env.newTenant("bench-read");
+    await benchIngest(env, tenant, "read");
+    printRead(await benchRead(env, tenant.key));
+  } finally {
+    await env.stop();
+  }
+}
