@@ -1,6 +1,7 @@
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { CopyBinaryReader } from "./copy-binary-reader.js";
+import { PointChunkEncoder } from "./read-binary-chunks.js";
 import type { TenantClient } from "./tenant-tx.js";
 
 /** The bitemporal views (numbers of the ReadMode enum). */
@@ -79,8 +80,13 @@ export function readSql(f: ReadFilter, kinds: KindMix = "mixed"): string {
   if (f.endValidUs !== undefined) where.push(`p.valid_time < ${ts(f.endValidUs)}`);
   if (f.startKnownUs !== undefined) where.push(`p.known_time >= ${ts(f.startKnownUs)}`);
   if (f.endKnownUs !== undefined) where.push(`p.known_time < ${ts(f.endKnownUs)}`);
+  // AS_OF judges an uploaded version (changed_by NULL) by its run's known_time alone — a
+  // backfilled run is known from its known_time on, whenever it was written — and a
+  // correction also by its change_time.
   if (f.asOfUs !== undefined)
-    where.push(`p.known_time <= ${ts(f.asOfUs)} AND p.change_time <= ${ts(f.asOfUs)}`);
+    where.push(
+      `p.known_time <= ${ts(f.asOfUs)} AND (p.changed_by IS NULL OR p.change_time <= ${ts(f.asOfUs)})`,
+    );
   const cond = where.length > 0 ? `WHERE ${where.join("\n     AND ")}` : "";
   const cols = `p.series_id, p.valid_time, p.value, p.valid_time_end, p.annotation,
          array_to_json(p.tags)::text, p.metadata::text, p.known_time, p.run_id, p.change_time`;
@@ -135,33 +141,57 @@ async function kindMix(c: TenantClient, f: ReadFilter): Promise<KindMix> {
 export const planSettings = "SET LOCAL cursor_tuple_fraction = 1; SET LOCAL enable_sort = off";
 
 /**
- * Streams a read as columnar batches of at most `batch` rows. Rows come from
- * `COPY (SELECT …) TO STDOUT (FORMAT binary)` and are parsed straight into the batch's
- * arrays. The COPY stream is pulled only when the consumer asks for the next batch, so a
- * slow client stops the socket and PostgreSQL with it: memory stays bounded (one batch
- * plus socket buffers) however large the result. Stopping early (client gone) closes the
- * connection, which ends the query; the caller's transaction then cannot commit.
+ * Runs a read as `COPY (SELECT …) TO STDOUT (FORMAT binary)` and yields after every
+ * network chunk, once `row()` has seen each complete row of it. The COPY stream is pulled
+ * only when the consumer asks for more, so a slow client stops the socket and PostgreSQL
+ * with it: memory stays bounded (one chunk plus socket buffers) however large the result.
+ * Stopping early (client gone) closes the connection, which ends the query; the caller's
+ * transaction then cannot commit.
  */
-export async function* readBatches(c: TenantClient, f: ReadFilter, batch: number): AsyncGenerator<ReadBatch> {
+async function* copyRows(
+  c: TenantClient,
+  f: ReadFilter,
+  row: (r: CopyBinaryReader) => void,
+): AsyncGenerator<void> {
   const kinds = f.mode === Mode.AllVintages ? await kindMix(c, f) : "mixed";
   await c.query(planSettings);
-  const withChangedBy = f.mode === Mode.Corrections;
-  const reader = new CopyBinaryReader(withChangedBy ? 11 : 10);
+  const reader = new CopyBinaryReader(f.mode === Mode.Corrections ? 11 : 10);
   const stream = c.query(copyTo(`COPY (${readSql(f, kinds)}) TO STDOUT (FORMAT binary)`));
   let failure: Error | undefined;
   stream.on("error", (err: Error) => {
     failure = err;
   });
+  const each = () => row(reader);
   let done = false;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      reader.push(chunk, each);
+      yield;
+    }
+    done = true;
+  } finally {
+    if (!done && !stream.destroyed) {
+      // The consumer left (or failed) mid-result: PostgreSQL is still sending. Closing the
+      // socket ends the backend's query; the pool then drops this connection.
+      connectionSocket(c)?.destroy();
+      stream.destroy();
+    }
+  }
+  if (failure) throw failure;
+}
+
+/** Streams a read as columnar batches of at most `batch` rows (see copyRows). */
+export async function* readBatches(c: TenantClient, f: ReadFilter, batch: number): AsyncGenerator<ReadBatch> {
+  const withChangedBy = f.mode === Mode.Corrections;
   let out = newBatch();
+  const full: ReadBatch[] = [];
   let hi = Number.NaN;
   let lo = Number.NaN;
   let seriesId = "";
   let runHi = Number.NaN;
   let runLo = Number.NaN;
   let runId = "";
-  const row = () => {
-    const r = reader;
+  const row = (r: CopyBinaryReader) => {
     const i = out.length;
     const h = r.int8Hi(0);
     const l = r.int8Lo(0);
@@ -221,35 +251,71 @@ export async function* readBatches(c: TenantClient, f: ReadFilter, batch: number
     }
     out.length = i + 1;
   };
-  const full: ReadBatch[] = [];
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      reader.push(chunk, () => {
-        row();
-        if (out.length >= batch) {
-          close(out);
-          full.push(out);
-          out = newBatch();
-        }
-      });
-      // One network chunk holds at most a few hundred rows: `full` stays short.
-      while (full.length > 0) yield full.shift() as ReadBatch;
-    }
-    if (failure) throw failure;
-    if (out.length > 0) {
+  for await (const _ of copyRows(c, f, (r) => {
+    row(r);
+    if (out.length >= batch) {
       close(out);
-      yield out;
+      full.push(out);
+      out = newBatch();
     }
-    done = true;
-  } finally {
-    if (!done && !stream.destroyed) {
-      // The consumer left (or failed) mid-result: PostgreSQL is still sending. Closing the
-      // socket ends the backend's query; the pool then drops this connection.
-      connectionSocket(c)?.destroy();
-      stream.destroy();
-    }
+  })) {
+    // One network chunk holds at most a few hundred rows: `full` stays short.
+    while (full.length > 0) yield full.shift() as ReadBatch;
   }
-  if (failure) throw failure;
+  if (out.length > 0) {
+    close(out);
+    yield out;
+  }
+}
+
+/**
+ * Streams a read as ready-encoded PointChunk bytes (see PointChunkEncoder), in groups of
+ * about `batch` rows: one group per response message.
+ */
+export async function* readEncodedChunks(
+  c: TenantClient,
+  f: ReadFilter,
+  batch: number,
+  metadataBytes: (json: string) => Uint8Array,
+): AsyncGenerator<Uint8Array[]> {
+  const withChangedBy = f.mode === Mode.Corrections;
+  const enc = new PointChunkEncoder(metadataBytes);
+  const full: Uint8Array[][] = [];
+  let hi = Number.NaN;
+  let lo = Number.NaN;
+  let seriesId = "";
+  let runHi = Number.NaN;
+  let runLo = Number.NaN;
+  let runId = new Uint8Array(0);
+  const utf8 = new TextEncoder();
+  const row = (r: CopyBinaryReader) => {
+    const h = r.int8Hi(0);
+    const l = r.int8Lo(0);
+    if (h !== hi || l !== lo || enc.count === 0) {
+      if (h !== hi || l !== lo) {
+        hi = h;
+        lo = l;
+        seriesId = r.int8(0).toString();
+      }
+      enc.startSeries(seriesId);
+    }
+    const rh = r.int8Hi(8);
+    const rl = r.int8Lo(8);
+    if (rh !== runHi || rl !== runLo) {
+      runHi = rh;
+      runLo = rl;
+      runId = utf8.encode(r.int8(8).toString());
+    }
+    enc.row(r, runId, withChangedBy);
+    if (enc.count >= batch) {
+      full.push(enc.take());
+      enc.count = 0;
+    }
+  };
+  for await (const _ of copyRows(c, f, row)) {
+    while (full.length > 0) yield full.shift() as Uint8Array[];
+  }
+  if (enc.count > 0) yield enc.take();
 }
 
 function newBatch(): ReadBatch {
