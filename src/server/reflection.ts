@@ -11,7 +11,8 @@ import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
  * connect-es has no implementation of its own (connect-es#507). Bidi streaming: HTTP/2 only.
  */
 export function registerReflection(router: ConnectRouter, services: DescService[]): void {
-  const index = new ReflectionIndex(services);
+  // Reflection lists and resolves itself too, as grpc-go servers do.
+  const index = new ReflectionIndex([...services, v1.ServerReflection, v1alpha.ServerReflection]);
   router.service(v1.ServerReflection, {
     async *serverReflectionInfo(requests) {
       for await (const req of requests) yield index.answer(req);
