@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { looksLikeId } from "../../auth/key-settings.js";
 import { InvalidInputError } from "../../errors.js";
 import { createTenant, listTenants } from "../../store/tenants.js";
 import { type CommonOptions, withCommonOptions } from "../common-options.js";
@@ -42,5 +43,7 @@ function tenantName(name: string): string {
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(v)) {
     throw new InvalidInputError("name", "a tenant name is 1–100 characters of A-Z a-z 0-9 _ . -");
   }
+  // --tenant and static keys accept a name or an id: a name shaped like an id would be ambiguous.
+  if (looksLikeId(v)) throw new InvalidInputError("name", "must not look like a tenant id");
   return v;
 }
