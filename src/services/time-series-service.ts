@@ -1,5 +1,6 @@
-import { create, type JsonObject, type MessageInitShape } from "@bufbuild/protobuf";
-import { type Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
+import { create, fromJson, type JsonObject, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
+import { StructSchema, type Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import type pg from "pg";
 import {
@@ -9,7 +10,6 @@ import {
   type UploadRequest,
 } from "../../gen/tdb/v1/time_series_service_pb.js";
 import {
-  type PointChunk,
   PointChunkSchema,
   ReadMode,
   type RunHeader,
@@ -21,7 +21,7 @@ import { AlreadyExistsError, InvalidInputError, NotFoundError } from "../errors.
 import { applyCorrections, type Change } from "../store/corrections.js";
 import { Ingest, type IngestResult } from "../store/ingest.js";
 import { seriesKey } from "../store/point-chunk.js";
-import { Mode, type ReadBatch, readBatches } from "../store/read-values.js";
+import { Mode, type ReadBatch, readBatches, readEncodedChunks } from "../store/read-values.js";
 import { listRuns } from "../store/runs-store.js";
 import * as seriesStore from "../store/series-store.js";
 import { streamWithTenant, withTenant } from "../store/tenant-tx.js";
@@ -179,8 +179,13 @@ export function timeSeriesService(
         asOfUs,
       };
       const batch = req.chunkSize || 10_000;
+      // Binary codecs get chunks encoded straight from PostgreSQL's bytes; JSON needs objects.
+      const binary = !(ctx.requestHeader.get("content-type") ?? "").includes("json");
       yield* streamWithTenant(pool, caller.tenantId, async function* (c) {
-        for await (const b of readBatches(c, filter, batch)) yield readResponse(b);
+        if (binary) {
+          for await (const chunks of readEncodedChunks(c, filter, batch, structBytes))
+            yield encodedResponse(chunks);
+        } else for await (const b of readBatches(c, filter, batch)) yield readResponse(b);
       });
     },
 
@@ -350,6 +355,18 @@ export function tsFromUs(us: string): Timestamp {
     seconds -= 1n;
   }
   return create(TimestampSchema, { seconds, nanos: Number(micros) * 1000 });
+}
+
+/** A response whose `chunks` are already encoded: written verbatim as field 1 by protobuf-es. */
+function encodedResponse(chunks: Uint8Array[]): ReadValuesResponse {
+  const res = create(ReadValuesResponseSchema);
+  res.$unknown = chunks.map((data) => ({ no: 1, wireType: WireType.LengthDelimited, data }));
+  return res;
+}
+
+/** One point's metadata (JSON object text) as google.protobuf.Struct bytes. */
+function structBytes(json: string): Uint8Array {
+  return toBinary(StructSchema, fromJson(StructSchema, JSON.parse(json)));
 }
 
 /** Cuts a columnar batch into one PointChunk per run of one series (arrays are sliced, not rebuilt). */

@@ -1,7 +1,8 @@
-import { create } from "@bufbuild/protobuf";
+import { create, toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  ReadValuesResponseSchema,
   TimeSeriesService,
   type UploadRequest,
   UploadRequestSchema,
@@ -168,6 +169,40 @@ describe("bulk pipelines at size", () => {
     for (let r = await stream.next(); !r.done; r = await stream.next())
       for (const c of r.value.chunks) received += c.validTimes.length;
     expect(received).toBe(total);
+  });
+
+  it("encodes read chunks identically for binary (pre-encoded) and JSON clients, extras included", async () => {
+    const t = await srv.newTenant();
+    const grpc = clientFor(TimeSeriesService, srv.url, t.adminKey, "grpc");
+    const json = clientFor(TimeSeriesService, srv.url, t.adminKey, "connect");
+    const times = [-86_400_000_000n, 0n, t0, t0 + hour, t0 + 2n * hour];
+    await grpc.uploadBatch({
+      header: { workflowId: "extras", createMissingSeries: true },
+      chunks: [
+        {
+          series: { name: "extras", labels: { k: "v" } },
+          validTimes: times,
+          values: [1.5, -2, 0, 1e300, 5e-324],
+          nulls: [false, false, true, false, false],
+          validTimeEnds: [0n, hour, 0n, t0 + 2n * hour, 0n],
+          annotations: ["", "é ✓", "", "note", ""],
+          tags: [{ values: [] }, { values: ["a", "b"] }, { values: [] }, { values: ["c"] }, { values: [] }],
+          metadata: [{}, { x: 1, y: [true, null, "s"] }, {}, { z: { n: 2 } }, {}],
+        },
+        { series: { name: "plain" }, validTimes: times, values: [1, 2, 3, 4, 5] },
+      ],
+    });
+    for (const mode of [ReadMode.LATEST, ReadMode.ALL_VINTAGES, ReadMode.CORRECTIONS]) {
+      const read = async (client: typeof grpc) => {
+        const out: unknown[] = [];
+        for await (const res of client.readValues({ mode, chunkSize: 3 }))
+          out.push(toJson(ReadValuesResponseSchema, res));
+        return out;
+      };
+      const a = await read(grpc);
+      expect(a).toEqual(await read(json));
+      expect(JSON.stringify(a)).toContain("é ✓");
+    }
   });
 
   it("an upload with a bad chunk midway stores nothing (no run, no points)", async () => {
