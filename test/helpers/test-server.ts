@@ -50,7 +50,15 @@ export interface TestServer {
 /** Starts a server for a test file. Extra environment (e.g. TDB_CORS_ORIGINS) may be given. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const db = await freshDatabase();
-  const config = loadConfig({ TDB_PORT: "0", TDB_DATABASE_URL: db.url, TDB_LOG_LEVEL: "silent", ...env });
+  // Suites that are not about rate limits make many calls per minute with one key: lift the
+  // default (60/min) unless the suite sets its own.
+  const config = loadConfig({
+    TDB_PORT: "0",
+    TDB_DATABASE_URL: db.url,
+    TDB_LOG_LEVEL: "silent",
+    TDB_DEFAULT_RATE_LIMIT: "100000",
+    ...env,
+  });
   const server = await startServer(config, db.pool, createLogger(config.TDB_LOG_LEVEL));
   const a = await createTenant(db.pool, `tenant-${randomUUID()}`);
   const port = server.listener.port;
