@@ -1,5 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { AlreadyExistsError, InvalidInputError, LimitExceededError, NotFoundError } from "../errors.js";
+import { onCallEnd } from "./call-end.js";
 
 /** Maps a domain error to the Connect error a client can act on; other errors pass unchanged. */
 export function toConnectError(err: unknown): unknown {
@@ -13,23 +14,5 @@ export function toConnectError(err: unknown): unknown {
 
 /** Translates domain errors thrown by services (also mid-stream) into Connect codes. */
 export function mapErrors(): Interceptor {
-  return (next) => async (req) => {
-    try {
-      const res = await next(req);
-      if (!res.stream) return res;
-      const inner = res.message;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* inner;
-          } catch (err) {
-            throw toConnectError(err);
-          }
-        })(),
-      };
-    } catch (err) {
-      throw toConnectError(err);
-    }
-  };
+  return (next) => (req) => onCallEnd(() => next(req), toConnectError);
 }

@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { principalKey } from "../auth/principal.js";
 import type { Logger } from "../logger.js";
+import { onCallEnd } from "./call-end.js";
 
 /**
  * Logs one JSON line per RPC: method, code, duration, tenant and key id. It is the
@@ -25,36 +26,22 @@ export function logCalls(logger: Logger): Interceptor {
         "rpc",
       );
     };
-    try {
-      const res = await next(req);
-      if (res.stream) {
-        // Server streams finish after next() returns: log when the stream ends.
-        const inner = res.message;
-        return {
-          ...res,
-          message: (async function* () {
-            try {
-              yield* inner;
-              line("ok");
-            } catch (err) {
-              throw finish(err, line);
-            }
-          })(),
-        };
-      }
-      line("ok");
-      return res;
-    } catch (err) {
-      throw finish(err, line);
-    }
+    return onCallEnd(
+      () => next(req),
+      (err) => {
+        if (err === undefined) {
+          line("ok");
+          return undefined;
+        }
+        if (err instanceof ConnectError) {
+          line(Code[err.code] ?? String(err.code));
+          return err;
+        }
+        line("Internal", {
+          err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err),
+        });
+        return new ConnectError("internal error", Code.Internal);
+      },
+    );
   };
-}
-
-function finish(err: unknown, line: (code: string, extra?: object) => void): ConnectError {
-  if (err instanceof ConnectError) {
-    line(Code[err.code] ?? String(err.code));
-    return err;
-  }
-  line("Internal", { err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) });
-  return new ConnectError("internal error", Code.Internal);
 }

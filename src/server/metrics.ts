@@ -1,5 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { onCallEnd } from "./call-end.js";
 
 /** Prometheus metrics of one server: process defaults plus RPC counts and durations. */
 export class Metrics {
@@ -27,34 +28,17 @@ export class Metrics {
     return (next) => async (req) => {
       const method = `${req.service.typeName}/${req.method.name}`;
       const end = this.seconds.startTimer({ method });
-      const done = (code: string) => {
-        end();
-        this.calls.inc({ method, code });
-      };
-      const codeOf = (err: unknown) => Code[ConnectError.from(err).code] ?? "Unknown";
-      try {
-        const res = await next(req);
-        if (!res.stream) {
-          done("OK");
-          return res;
-        }
-        const inner = res.message;
-        return {
-          ...res,
-          message: (async function* () {
-            try {
-              yield* inner;
-              done("OK");
-            } catch (err) {
-              done(codeOf(err));
-              throw err;
-            }
-          })(),
-        };
-      } catch (err) {
-        done(codeOf(err));
-        throw err;
-      }
+      return onCallEnd(
+        () => next(req),
+        (err) => {
+          end();
+          this.calls.inc({
+            method,
+            code: err === undefined ? "OK" : (Code[ConnectError.from(err).code] ?? "Unknown"),
+          });
+          return err;
+        },
+      );
     };
   }
 }
