@@ -53,6 +53,8 @@ export class Ingest {
   /** True while the staging rows are in (reference, valid_time) order, as COPY wrote them. */
   private inOrder = true;
   private lastRef = -1;
+  /** True while every reference's times only increase: no duplicate is possible. */
+  private increasing = true;
 
   private constructor(
     private readonly c: TenantClient,
@@ -100,7 +102,7 @@ export class Ingest {
     const state = this.refState(chunk);
     const first = chunk.validTimes[0];
     // Chunks of one series that arrive in time order can be checked for duplicates here;
-    // anything else is caught by the unique index at the end.
+    // anything else is caught by the duplicate check at the end.
     if (chunk.sorted && first !== undefined && state.lastTime !== undefined && first <= state.lastTime) {
       if (first === state.lastTime) {
         throw new InvalidInputError(
@@ -115,6 +117,8 @@ export class Ingest {
         state.index === this.lastRef && first !== undefined && first > (state.lastTime as bigint);
       if (!continues && state.index <= this.lastRef) this.inOrder = false;
       if (!chunk.sorted) this.inOrder = false;
+      if (!chunk.sorted || (state.lastTime !== undefined && (first as bigint) <= state.lastTime))
+        this.increasing = false;
       this.lastRef = state.index;
     }
     const w = this.writer;
@@ -163,25 +167,24 @@ export class Ingest {
     // that order (references in ascending series id, each in ascending time).
     const ordered = this.inOrder && ascendingIds(resolved);
     if (!ordered) await this.c.query("SET LOCAL work_mem = '128MB'");
-    // A savepoint lets us name the duplicate after a unique violation (RLS hides the key
-    // values from the error detail): roll back to it, then look in the staging table.
-    await this.c.query("SAVEPOINT tdb_move");
-    try {
-      await this.c.query(
-        `INSERT INTO points (tenant_id, series_id, valid_time, known_time, change_time, run_id,
-                             value, valid_time_end, annotation, tags, metadata)
-         SELECT $1, m.series_id, s.valid_time, r.known_time, now(), r.id,
-                s.value, s.valid_time_end, s.annotation, s.tags, s.metadata
-           FROM tdb_staging s JOIN tdb_refmap m USING (ref)
-           CROSS JOIN (SELECT id, known_time FROM runs WHERE id = $2) r
-         ${ordered ? "" : "ORDER BY m.series_id, s.valid_time"}`,
-        [this.tenantId, this.runId],
-      );
-    } catch (err) {
-      if ((err as { code?: string }).code !== "23505") throw err;
-      await this.c.query("ROLLBACK TO SAVEPOINT tdb_move");
-      throw await this.duplicateError(resolved);
+    // `points` has no unique index (0004: it would cost every insert a uniqueness check
+    // and the tenant column in the key), so duplicates within the upload are looked for
+    // here, and only when the upload's order does not already rule them out.
+    const distinct = new Set(resolved.map((r) => r.seriesId)).size === resolved.length;
+    if (!(this.increasing && distinct)) {
+      const dup = await this.duplicateError(resolved);
+      if (dup) throw dup;
     }
+    await this.c.query(
+      `INSERT INTO points (tenant_id, series_id, valid_time, known_time, change_time, run_id,
+                           value, valid_time_end, annotation, tags, metadata)
+       SELECT $1, m.series_id, s.valid_time, r.known_time, now(), r.id,
+              s.value, s.valid_time_end, s.annotation, s.tags, s.metadata
+         FROM tdb_staging s JOIN tdb_refmap m USING (ref)
+         CROSS JOIN (SELECT id, known_time FROM runs WHERE id = $2) r
+       ${ordered ? "" : "ORDER BY m.series_id, s.valid_time"}`,
+      [this.tenantId, this.runId],
+    );
     await this.c.query(`UPDATE runs SET point_count = $1 WHERE id = $2`, [this.points, this.runId]);
     return {
       runId: this.runId,
@@ -202,13 +205,16 @@ export class Ingest {
     await finished(this.copy).catch(() => {});
   }
 
-  /** Names one duplicated (series, valid time) of this upload, found in the staging table. */
+  /** Names one duplicated (series, valid time) of this upload, found in the staging table, if any. */
   private async duplicateError(resolved: { index: number; name: string; labels: Record<string, string> }[]) {
+    // Two references (an id and a name) may name the same series: group by series.
     const { rows } = await this.c.query<{ ref: number; vt: string }>(
-      `SELECT ref, tdb_ts_to_us(valid_time)::text AS vt FROM tdb_staging
-        GROUP BY ref, valid_time HAVING count(*) > 1 LIMIT 1`,
+      `SELECT min(s.ref) AS ref, tdb_ts_to_us(s.valid_time)::text AS vt
+         FROM tdb_staging s JOIN tdb_refmap m USING (ref)
+        GROUP BY m.series_id, s.valid_time HAVING count(*) > 1 LIMIT 1`,
     );
     const dup = rows[0];
+    if (!dup) return undefined;
     const series = resolved.find((r) => r.index === dup?.ref);
     const state = [...this.refs.values()].find((r) => r.index === dup?.ref);
     const which = series ? seriesKey(series.name, series.labels) : "a series";

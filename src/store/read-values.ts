@@ -59,8 +59,8 @@ const ts = (us: bigint) => `tdb_us_to_ts(${int8(us)})`;
 /**
  * The SELECT of a read, with every value inlined as a literal (COPY takes no parameters):
  * numbers are formatted from bigints, strings go through escapeLiteral. Every mode walks
- * the index `points_key` (tenant, series, valid_time, known_time DESC, change_time DESC,
- * run_id DESC) in order:
+ * the index `points_key` (series_id, valid_time, known_time DESC, change_time DESC,
+ * run_id DESC; see migration 0004) in order:
  * - LATEST / AS_OF (and ALL_VINTAGES of ACTUAL series): index scan + Unique, no sort;
  * - ALL_VINTAGES of FORECAST series and CORRECTIONS: index scan + Incremental Sort within
  *   each (series, valid_time) group (a few rows), so memory stays bounded too.
@@ -74,8 +74,11 @@ export function readSql(f: ReadFilter, kinds: KindMix = "mixed"): string {
   if (Object.keys(f.labels).length > 0)
     series.push(`labels @> ${pg.escapeLiteral(JSON.stringify(f.labels))}::jsonb`);
   const where: string[] = [];
-  if (series.length > 0)
-    where.push(`p.series_id = ANY(ARRAY(SELECT id FROM series WHERE ${series.join(" AND ")}))`);
+  // Always a list of the tenant's series (RLS confines `series`): the index leads with
+  // series_id, so this is what confines the index scan to the tenant.
+  where.push(
+    `p.series_id = ANY(ARRAY(SELECT id FROM series${series.length > 0 ? ` WHERE ${series.join(" AND ")}` : ""} ORDER BY id))`,
+  );
   if (f.startValidUs !== undefined) where.push(`p.valid_time >= ${ts(f.startValidUs)}`);
   if (f.endValidUs !== undefined) where.push(`p.valid_time < ${ts(f.endValidUs)}`);
   if (f.startKnownUs !== undefined) where.push(`p.known_time >= ${ts(f.startKnownUs)}`);

@@ -205,6 +205,27 @@ describe("bulk pipelines at size", () => {
     }
   });
 
+  it("refuses a duplicate valid time when one series is named by id and by name in one upload", async () => {
+    const t = await srv.newTenant();
+    const client = clientFor(TimeSeriesService, srv.url, t.adminKey, "grpc");
+    const { series } = await client.createSeries({ name: "twice" });
+    const err = await client
+      .uploadBatch({
+        header: { workflowId: "dup" },
+        chunks: [
+          { series: { seriesId: series?.seriesId }, validTimes: [t0, t0 + hour], values: [1, 2] },
+          { series: { name: "twice" }, validTimes: [t0 + hour], values: [3] },
+        ],
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect(err?.code).toBe(Code.InvalidArgument);
+    expect(err?.rawMessage).toMatch(/duplicate valid time .* for series twice in one upload/);
+    expect(await storedFor(t.tenantId)).toEqual({ runs: 0, points: 0 });
+  });
+
   it("an upload with a bad chunk midway stores nothing (no run, no points)", async () => {
     const t = await srv.newTenant();
     const client = clientFor(TimeSeriesService, srv.url, t.adminKey, "grpc");
