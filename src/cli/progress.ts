@@ -1,3 +1,6 @@
+/** What the import is doing: reading the file, moving rows into place, or finished. */
+export type Phase = "reading" | "storing" | "done";
+
 /**
  * Progress of a long import on stderr: rows and bytes read, rows per second, at most four
  * lines a second. On a terminal the line is redrawn in place; elsewhere (`--progress` into a
@@ -22,7 +25,7 @@ export class Progress {
   }
 
   /** Reports the rows read so far; prints when the last report is old enough or `force`. */
-  update(rows: number, phase: "reading" | "storing", force = false): void {
+  update(rows: number, phase: Phase, force = false): void {
     this.rows = rows;
     if (!this.out) return;
     const now = performance.now();
@@ -48,12 +51,15 @@ export class Progress {
     return (performance.now() - this.started) / 1000;
   }
 
-  private line(phase: "reading" | "storing", now: number): string {
+  private line(phase: Phase, now: number): string {
     const seconds = Math.max((now - this.started) / 1000, 0.001);
     const rate = Math.round(this.rows / seconds);
     const percent =
       this.totalBytes > 0 ? ` (${Math.min(100, Math.floor((this.bytes / this.totalBytes) * 100))}%)` : "";
     const read = `${this.rows.toLocaleString("en-US")} rows, ${mb(this.bytes)} of ${mb(this.totalBytes)}${percent}, ${rate.toLocaleString("en-US")} rows/s`;
+    if (phase === "done") {
+      return `import: ${this.rows.toLocaleString("en-US")} rows, ${mb(this.bytes)}, done in ${seconds.toFixed(1)} s`;
+    }
     return phase === "reading" ? `import: ${read}` : `import: ${read}; storing…`;
   }
 }

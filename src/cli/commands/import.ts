@@ -15,7 +15,7 @@ import { Progress } from "../progress.js";
 
 interface ImportOptions extends TenantOptions {
   knownTime?: bigint;
-  workflow: string;
+  workflow?: string;
   kind: "actual" | "forecast";
   chunkSize: number;
   progress?: boolean;
@@ -61,7 +61,7 @@ export function importCommand(program: Command): void {
         "the run's known time: RFC 3339 or microseconds (default: now)",
         knownTime,
       )
-      .option("--workflow <id>", "the run's workflow id", workflow, "")
+      .option("--workflow <id>", "the run's workflow id (default: none)", workflow)
       .addOption(
         new Option("--kind <kind>", "kind of series created on the fly")
           .choices(["actual", "forecast"])
@@ -69,7 +69,7 @@ export function importCommand(program: Command): void {
       )
       .option("--chunk-size <rows>", "rows per chunk, at most (1-1000000)", chunkSize, 10_000)
       .option("--progress", "show progress even when stderr is not a terminal")
-      .option("--quiet", "no progress and no summary line (errors are still printed)")
+      .option("--quiet", "no progress and no summary line (errors are still printed; --json still prints)")
       .addHelpText("after", formatHelp),
   ).action(async (file: string, opts: ImportOptions) => {
     const size = await fileSize(file);
@@ -89,7 +89,7 @@ export function importCommand(program: Command): void {
           columns,
           {
             knownTimeUs: opts.knownTime,
-            workflowId: opts.workflow,
+            workflowId: opts.workflow ?? "",
             paramsJson: JSON.stringify({ source: "tdb import", file: path.basename(file) }),
             createdBy: `tdb import${process.env.USER ? ` (${process.env.USER})` : ""}`,
             newSeriesKind: opts.kind === "forecast" ? SeriesKind.FORECAST : SeriesKind.ACTUAL,
@@ -98,7 +98,7 @@ export function importCommand(program: Command): void {
           (rows, phase) => progress.update(rows, phase, phase === "storing"),
         );
       });
-      progress.update(result.rows, "storing", true);
+      progress.update(result.rows, "done", true);
       progress.end();
       const seconds = progress.seconds();
       if (opts.quiet === true && opts.json !== true) return;
