@@ -65,7 +65,9 @@ export type ImportRun = Pick<
  * consecutive rows of one series become one chunk (at most `chunkSize` rows), each chunk is
  * validated by the same code as an uploaded PointChunk and streamed into the same Ingest,
  * in one tenant transaction — all or nothing. Errors name the CSV line and column.
- * `onRows` is called after each chunk with the number of rows read so far.
+ * `onRows` is called every few thousand rows with the number of rows read so far. `rescan`
+ * reads the file again from the top; it is used only to find the line of a duplicate that
+ * the ingest finds after the whole file was sent.
  */
 export async function importRecords(
   pool: pg.Pool,
@@ -75,6 +77,7 @@ export async function importRecords(
   run: ImportRun,
   chunkSize: number,
   onRows: (rows: number, phase: "reading" | "storing") => void,
+  rescan?: () => AsyncIterable<CsvRecord>,
 ): Promise<IngestResult & { rows: number }> {
   return withTenant(pool, tenantId, async (c) => {
     const ingest = await Ingest.begin(c, tenantId, {
@@ -96,8 +99,8 @@ export async function importRecords(
       }
       await chunks.flush(ingest);
       onRows(rows, "storing");
-      const result = await ingest.finish().catch((err: unknown) => {
-        throw chunks.located(err);
+      const result = await ingest.finish().catch(async (err: unknown) => {
+        throw (rescan && (await chunks.duplicateLine(err, rescan()))) ?? chunks.located(err);
       });
       return { ...result, rows };
     } catch (err) {
@@ -125,7 +128,7 @@ class ChunkBuilder {
   /** Chunks sent so far; the next one's index. */
   private sent = 0;
   /** The first line of each series (by reference key), and the chunk index it went in. */
-  private readonly firstLines = new Map<number, number>();
+  private readonly firstLines = new Map<number, { line: number; name: string; ref: string }>();
   private readonly seen = new Set<string>();
 
   constructor(private readonly columns: ColumnIndex) {}
@@ -185,7 +188,7 @@ class ChunkBuilder {
       const ref = referenceKey(chunk.ref);
       if (!this.seen.has(ref)) {
         this.seen.add(ref);
-        this.firstLines.set(this.sent, this.firstLine);
+        this.firstLines.set(this.sent, { line: this.firstLine, name: this.name, ref });
       }
       await ingest.add(chunk);
     } catch (err) {
@@ -226,8 +229,55 @@ class ChunkBuilder {
     // Found after the whole file was read (a duplicate across separate runs of rows of one
     // series): the ingest names the series and time; the line is where that series began.
     const first = this.firstLines.get(chunk);
-    const seriesAt = first === undefined ? "" : ` (the series first appears at line ${first})`;
+    const seriesAt = first === undefined ? "" : ` (the series first appears at line ${first.line})`;
     return new CliError(`${where || "file"}: ${detail}${seriesAt}`, exitCodes.usage);
+  }
+
+  /**
+   * The line of a duplicate valid time that the ingest found only at the end (rows of one
+   * series split over the file, out of order). The ingest names the series' first chunk and
+   * the time to the millisecond; a second pass over the file keeps only that series' rows
+   * within a millisecond of it, so memory stays small. Undefined when it cannot tell.
+   */
+  async duplicateLine(err: unknown, records: AsyncIterable<CsvRecord>): Promise<CliError | undefined> {
+    if (!(err instanceof InvalidInputError)) return undefined;
+    const m = /^chunks\[(\d+)\]\.valid_times$/.exec(err.field);
+    const detail = err.message.slice(err.field.length + 2);
+    const time = /duplicate valid time (\S+)/.exec(detail);
+    const series = m ? this.firstLines.get(Number(m[1])) : undefined;
+    const ms = time ? Date.parse(time[1] as string) : Number.NaN;
+    if (!series || Number.isNaN(ms)) return undefined;
+    // Rendered to the millisecond (truncated toward zero): look on both sides.
+    const lo = BigInt(ms) * 1000n - 999n;
+    const hi = BigInt(ms) * 1000n + 999n;
+    const refs = new Map<string, string>();
+    const seen = new Set<bigint>();
+    let header = true;
+    for await (const record of records) {
+      if (header) {
+        header = false;
+        continue;
+      }
+      const f = record.fields;
+      if (f.length !== this.columns.count || this.cell(f, "series") !== series.name) continue;
+      try {
+        const labelsText = this.cell(f, "labels");
+        let ref = refs.get(labelsText);
+        if (ref === undefined) {
+          ref = referenceKey({ kind: "name", name: series.name, labels: parseLabels(labelsText) });
+          refs.set(labelsText, ref);
+        }
+        if (ref !== series.ref) continue;
+        const t = parseTimeUs(this.cell(f, "valid_time"));
+        if (t < lo || t > hi) continue;
+        if (seen.has(t))
+          return new CliError(`line ${record.line}, column valid_time: ${detail}`, exitCodes.usage);
+        seen.add(t);
+      } catch {
+        // The first pass accepted every row; a row that fails now is not the duplicate.
+      }
+    }
+    return undefined;
   }
 
   private seriesKey(record: CsvRecord): string {

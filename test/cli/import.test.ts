@@ -249,7 +249,22 @@ describe("tdb import", () => {
     const r = await runCli(["import", file, ...target]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /^tdb: column valid_time: duplicate valid time 2025-01-01T00:00:00(\.000)?Z for series d in one upload \(the series first appears at line 2\)\n$/,
+      /^tdb: line 5, column valid_time: duplicate valid time 2025-01-01T00:00:00(\.000)?Z for series d in one upload\n$/,
+    );
+    expect(await contents()).toEqual(before);
+
+    // Same series written two ways, times a microsecond apart, the repeat far from the first.
+    const micro = await csvFile("dup-micro.csv", [
+      "series,labels,valid_time,value",
+      "m,k=v;j=w,1000001,1",
+      "m,k=v;j=w,1000002,2",
+      "m,k=other,1000001,3",
+      "m,j=w; k=v,1000001,4",
+    ]);
+    const r2 = await runCli(["import", micro, ...target]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(
+      /^tdb: line 5, column valid_time: duplicate valid time .* for series m\{j="w",k="v"\}/,
     );
     expect(await contents()).toEqual(before);
   });

@@ -96,6 +96,7 @@ export function importCommand(program: Command): void {
           },
           opts.chunkSize,
           (rows, phase) => progress.update(rows, phase, phase === "storing"),
+          () => csvRecords(createReadStream(file, { highWaterMark: 256 * 1024 })),
         );
       });
       progress.update(result.rows, "done", true);
