@@ -1,9 +1,26 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TimeSeriesService } from "../gen/tdb/v1/time_series_service_pb.js";
-import { type Shape, standard, uploadStream, writeLayoutCopyFile, writePlainCopyFile } from "./lib/data.js";
-import { type BenchEnv, findPsql, grpcClient, isMain, psql, rate, startBenchEnv, timed } from "./lib/env.js";
+import {
+  type Shape,
+  standard,
+  uploadStream,
+  writeLayoutCopyFile,
+  writePlainCopyFile,
+  writeStagingCopyFile,
+} from "./lib/data.js";
+import {
+  type BenchEnv,
+  findPsql,
+  grpcClient,
+  isMain,
+  psql,
+  psqlFile,
+  rate,
+  startBenchEnv,
+  timed,
+} from "./lib/env.js";
 
 /** Result of the ingest benchmark (points per second). */
 export interface IngestFigures {
@@ -11,6 +28,8 @@ export interface IngestFigures {
   tdb: number;
   plain?: number;
   layout?: number;
+  /** TDB's SQL path alone: \copy into a temp staging table, then INSERT … SELECT in index order. */
+  staged?: number;
 }
 
 /** Uploads one run through the public API (client-streaming gRPC over h2c); returns seconds. */
@@ -63,6 +82,28 @@ export async function benchIngest(env: BenchEnv, tenant: { tenantId: string; key
       );
       figures.plain = n / plain;
       figures.layout = n / layout;
+      await env.pool.query(`TRUNCATE bench_layout`);
+      // What TDB's SQL does, without Node, the network or RLS: COPY into a temp staging
+      // table, then one INSERT … SELECT sorted into index order, in one transaction.
+      const stagingFile = path.join(dir, "staging.bin");
+      await writeStagingCopyFile(stagingFile, shape);
+      const script = path.join(dir, "staged.sql");
+      await writeFile(
+        script,
+        `BEGIN;
+SET LOCAL work_mem = '128MB';
+CREATE TEMP TABLE tdb_staging (ref int4, valid_time timestamptz, value float8, valid_time_end timestamptz,
+  annotation text, tags text[], metadata jsonb) ON COMMIT DROP;
+\\copy tdb_staging FROM '${stagingFile}' (FORMAT binary)
+INSERT INTO bench_layout (tenant_id, series_id, valid_time, known_time, change_time, run_id,
+                          value, valid_time_end, annotation, tags, metadata)
+  SELECT '${tenant.tenantId}', ref + 1, valid_time, now(), now(), 42, value, valid_time_end, annotation, tags, metadata
+    FROM tdb_staging ORDER BY ref, valid_time;
+COMMIT;
+`,
+      );
+      await env.pool.query("CHECKPOINT");
+      figures.staged = n / (await psqlFile(bin, env.databaseUrl, script));
       await env.pool.query(`DROP TABLE bench_layout`);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -83,6 +124,8 @@ export function printIngest(f: IngestFigures): void {
       `  psql \\copy binary into TDB's points layout:                       ${rate(f.layout ?? 0)}`,
     );
   }
+  if (f.staged !== undefined)
+    console.log(`  psql: TDB's SQL path (\\copy to temp staging + INSERT … SELECT):     ${rate(f.staged)}`);
   console.log(`  TDB Upload (connect-node gRPC client stream, h2c):                  ${rate(f.tdb)}`);
   if (f.plain !== undefined) {
     console.log(`  ratio TDB / plain \\copy:  ${(f.tdb / f.plain).toFixed(2)}   (goal >= 1.0)`);

@@ -97,6 +97,17 @@ export async function writeLayoutCopyFile(file: string, shape: Shape, tenantId: 
   });
 }
 
+/** The same points in the column order of TDB's staging table (ref, valid_time, value, 4 extras). */
+export async function writeStagingCopyFile(file: string, shape: Shape): Promise<void> {
+  await writeCopyFile(file, shape, (w, i, j, t) => {
+    w.fieldCount(7);
+    w.int4(i);
+    w.timestampUs(t);
+    w.float8(pointValue(i, j));
+    for (let k = 0; k < 4; k++) w.null();
+  });
+}
+
 async function writeCopyFile(
   file: string,
   shape: Shape,

@@ -201,6 +201,17 @@ export function psql(bin: string, url: string, command: string): Promise<number>
   });
 }
 
+/** Runs a psql script file; resolves with the seconds it took. */
+export function psqlFile(bin: string, url: string, file: string): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    execFile(bin, ["-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-f", file], (err, _out, stderr) => {
+      if (err) reject(new Error(`psql failed: ${stderr || err.message}`));
+      else resolve((performance.now() - t0) / 1000);
+    });
+  });
+}
+
 /** Runs `fn` and returns its seconds. */
 export async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();

@@ -60,7 +60,7 @@ export async function listen(
     });
   }
 
-  const front = net.createServer((socket) => {
+  const front = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
