@@ -20,7 +20,7 @@ try {
   const tenant = await env.newTenant("bench");
   const ingest = await benchIngest(env, tenant, "bench");
   printIngest(ingest);
-  printRead(await benchRead(env, tenant.key));
+  printRead(await benchRead(env, tenant));
   printGrowth(await benchGrowth(env, tenant.key, "bench", ingest.tdb));
   printSmallCalls(await benchSmallCalls(env, tenant.key));
   printMemory(await benchMemory(env));

@@ -1,14 +1,30 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { TimeSeriesService } from "../gen/tdb/v1/time_series_service_pb.js";
 import { ReadMode } from "../gen/tdb/v1/types_pb.js";
+import { Mode, planSettings, readSql } from "../src/store/read-values.js";
 import { benchIngest } from "./ingest.js";
 import { standard } from "./lib/data.js";
-import { type BenchEnv, findPsql, grpcClient, isMain, psql, rate, startBenchEnv, timed } from "./lib/env.js";
+import {
+  type BenchEnv,
+  findPsql,
+  grpcClient,
+  isMain,
+  psql,
+  psqlFile,
+  rate,
+  startBenchEnv,
+  timed,
+} from "./lib/env.js";
 
 /** Result of the read benchmark (points per second). */
 export interface ReadFigures {
   points: number;
   tdb: number;
   plain?: number;
+  /** TDB's read SQL alone through psql (as tdb_app under RLS, COPY binary to /dev/null). */
+  sql?: number;
 }
 
 /** Streams a LATEST read of every series of the key's tenant; returns points received. */
@@ -27,7 +43,11 @@ export async function readAll(url: string, key: string, onMessage?: () => Promis
  * vs psql's binary `\copy (SELECT … ORDER BY series, time) TO '/dev/null'` on the plain
  * table. Expects benchIngest to have loaded both.
  */
-export async function benchRead(env: BenchEnv, key: string): Promise<ReadFigures> {
+export async function benchRead(
+  env: BenchEnv,
+  tenant: { tenantId: string; key: string },
+): Promise<ReadFigures> {
+  const key = tenant.key;
   const n = standard.series * standard.points;
   const figures: ReadFigures = { points: n, tdb: 0 };
   const bin = findPsql();
@@ -39,6 +59,27 @@ export async function benchRead(env: BenchEnv, key: string): Promise<ReadFigures
     figures.plain = n / (await psql(bin, env.databaseUrl, copy));
   }
   await env.pool.query("VACUUM ANALYZE points");
+  if (bin) {
+    const dir = await mkdtemp(path.join(tmpdir(), "tdb-bench-read-"));
+    try {
+      const script = path.join(dir, "read.sql");
+      const sql = readSql({ mode: Mode.Latest, seriesIds: [], name: "", labels: {} }).replace(/\s+/g, " ");
+      await writeFile(
+        script,
+        `BEGIN;
+SET LOCAL ROLE tdb_app;
+SELECT set_config('tdb.tenant_id', '${tenant.tenantId}', true);
+${planSettings};
+\\copy (${sql}) TO '/dev/null' (FORMAT binary)
+ROLLBACK;
+`,
+      );
+      await psqlFile(bin, env.databaseUrl, script);
+      figures.sql = n / (await psqlFile(bin, env.databaseUrl, script));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
   await readAll(env.server.url, key); // warm-up
   let got = 0;
   const seconds = await timed(async () => {
@@ -53,6 +94,8 @@ export function printRead(f: ReadFigures): void {
   console.log(`\n== read: LATEST over ${f.points.toLocaleString("en")} points ==`);
   if (f.plain === undefined) console.log("  psql not found (set TDB_PSQL): baseline skipped");
   else console.log(`  baseline psql \\copy (SELECT … ORDER BY series, time) TO /dev/null: ${rate(f.plain)}`);
+  if (f.sql !== undefined)
+    console.log(`  psql: TDB's LATEST SQL alone (under RLS) \\copy TO /dev/null:       ${rate(f.sql)}`);
   console.log(`  TDB ReadValues (gRPC server stream, h2c, Node client):          ${rate(f.tdb)}`);
   if (f.plain !== undefined)
     console.log(`  ratio TDB / psql: ${(f.tdb / f.plain).toFixed(2)}   (target >= 0.8)`);
@@ -63,7 +106,7 @@ if (isMain(import.meta.url)) {
   try {
     const tenant = await env.newTenant("bench-read");
     await benchIngest(env, tenant, "read");
-    printRead(await benchRead(env, tenant.key));
+    printRead(await benchRead(env, tenant));
   } finally {
     await env.stop();
   }

@@ -144,8 +144,10 @@ async function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
 
 /** A gRPC (h2c) client of `service` with the API key set. */
 export function grpcClient<T extends DescService>(service: T, url: string, key: string): Client<T> {
+  const window = Number(process.env.TDB_BENCH_CLIENT_WINDOW ?? 0);
   const transport = createGrpcTransport({
     baseUrl: url,
+    ...(window > 0 ? { nodeOptions: { settings: { initialWindowSize: window } } } : {}),
     interceptors: [
       (next) => (req) => {
         req.header.set("x-api-key", key);
