@@ -181,12 +181,22 @@ export function timeSeriesService(
       const batch = req.chunkSize || 10_000;
       // Binary codecs get chunks encoded straight from PostgreSQL's bytes; JSON needs objects.
       const binary = !(ctx.requestHeader.get("content-type") ?? "").includes("json");
-      yield* streamWithTenant(pool, caller.tenantId, async function* (c) {
+      const responses = streamWithTenant(pool, caller.tenantId, async function* (c) {
         if (binary) {
           for await (const chunks of readEncodedChunks(c, filter, batch, structBytes))
             yield encodedResponse(chunks);
         } else for await (const b of readBatches(c, filter, batch)) yield readResponse(b);
       });
+      // A client that goes away mid-result leaves this generator suspended at a yield that
+      // is never resumed; closing the inner one runs its cleanup (stop the COPY, roll back,
+      // give the connection back to the pool).
+      const close = () => void responses.return(undefined).catch(() => {});
+      ctx.signal.addEventListener("abort", close, { once: true });
+      try {
+        yield* responses;
+      } finally {
+        ctx.signal.removeEventListener("abort", close);
+      }
     },
 
     async updateValues(req, ctx) {

@@ -173,9 +173,13 @@ async function* copyRows(
     }
     done = true;
   } finally {
-    if (!done && !stream.destroyed) {
+    if (!done) {
       // The consumer left (or failed) mid-result: PostgreSQL is still sending. Closing the
       // socket ends the backend's query; the pool then drops this connection.
+      // (Leaving the loop early has destroyed the COPY stream already; the socket is still
+      // open.) pg reports the closed connection as an 'error' event on the client, which
+      // would be uncaught on a checked-out client.
+      c.on("error", () => {});
       connectionSocket(c)?.destroy();
       stream.destroy();
     }

@@ -205,6 +205,39 @@ describe("bulk pipelines at size", () => {
     }
   });
 
+  it("a reader that cancels mid-result frees the server's connection and the next read works", async () => {
+    const client = clientFor(TimeSeriesService, srv.url, tenant.adminKey, "grpc");
+    for (let k = 0; k < 3; k++) {
+      const abort = new AbortController();
+      let got = 0;
+      await (async () => {
+        for await (const res of client.readValues({ mode: ReadMode.LATEST }, { signal: abort.signal })) {
+          got += res.chunks.length;
+          abort.abort();
+        }
+      })().catch(() => {});
+      expect(got).toBeGreaterThan(0);
+    }
+    // No read is left running in PostgreSQL, and the server still answers reads in full.
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await srv.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE 'COPY (SELECT%' AND state <> 'idle'`,
+      );
+      if (rows[0]?.n === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { rows } = await srv.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE 'COPY (SELECT%' AND state <> 'idle'`,
+    );
+    expect(rows[0]?.n).toBe(0);
+    let n = 0;
+    for await (const res of client.readValues({ mode: ReadMode.LATEST, name: name(3) }))
+      for (const c of res.chunks) n += c.validTimes.length;
+    expect(n).toBe(pointsPerSeries);
+  });
+
   it("refuses a duplicate valid time when one series is named by id and by name in one upload", async () => {
     const t = await srv.newTenant();
     const client = clientFor(TimeSeriesService, srv.url, t.adminKey, "grpc");
