@@ -1,7 +1,7 @@
 import type { PointChunk, SeriesRef } from "../../gen/tdb/v1/types_pb.js";
 import { InvalidInputError } from "../errors.js";
 import type { IngestChunk, SeriesReference } from "../store/point-chunk.js";
-import { finite, requireText, seriesIdFrom, timeUs, validLabels } from "./validate.js";
+import { finite, maxTimeUs, minTimeUs, requireText, seriesIdFrom, timeUs, validLabels } from "./validate.js";
 
 /** Resolves how a chunk or correction names its series: by id, or by name + labels, never both. */
 export function seriesReference(field: string, ref: SeriesRef | undefined): SeriesReference {
@@ -52,11 +52,13 @@ export function ingestChunk(path: string, chunk: PointChunk): IngestChunk {
 
   const nulls = chunk.nulls.length > 0 ? chunk.nulls : undefined;
   let sorted = true;
+  // The hot loop of every upload: check inline and build a field path only for an error.
   for (let i = 0; i < n; i++) {
     const t = chunk.validTimes[i] as bigint;
-    timeUs(`${path}.valid_times[${i}]`, t);
+    if (t < minTimeUs || t > maxTimeUs) timeUs(`${path}.valid_times[${i}]`, t);
     if (i > 0 && t <= (chunk.validTimes[i - 1] as bigint)) sorted = false;
-    if (!nulls?.[i]) finite(`${path}.values[${i}]`, chunk.values[i] as number);
+    const v = chunk.values[i] as number;
+    if (!Number.isFinite(v) && !nulls?.[i]) finite(`${path}.values[${i}]`, v);
   }
   const ends = chunk.validTimeEnds.length > 0 ? chunk.validTimeEnds : undefined;
   if (ends) {
