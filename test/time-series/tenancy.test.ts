@@ -31,6 +31,12 @@ beforeAll(async () => {
     chunks: [{ series: { name: "shared_name" }, validTimes: [t], values: [2] }],
   });
   seriesB = up.seriesIds.shared_name ?? "";
+  // A user in each tenant, so that every tenant table holds rows of both tenants.
+  for (const tenant of [srv.tenantId, tenantB]) {
+    await withTenant(srv.pool, tenant, (c) =>
+      c.query("INSERT INTO users (tenant_id, email) VALUES ($1, 'someone@example.com')", [tenant]),
+    );
+  }
 });
 afterAll(async () => {
   await srv?.close();
@@ -116,7 +122,7 @@ describe("lists and reads never show the other tenant", () => {
 });
 
 describe("row-level security under the server's role", () => {
-  const tables = ["tenants", "users", "api_keys", "series", "runs", "points"];
+  const tables = ["tenants", "users", "api_keys", "series", "runs", "points", "rate_limit_counters"];
 
   it("an unfiltered SELECT on every tenant table sees only the current tenant's rows", async () => {
     for (const table of tables) {
@@ -127,16 +133,14 @@ describe("row-level security under the server's role", () => {
         );
         return rows.map((r) => r.owner);
       });
-      if (table !== "users") expect(seen, table).toEqual([tenantB]);
-      else
-        expect(
-          seen.every((o) => o === tenantB),
-          table,
-        ).toBe(true);
+      expect(seen, table).toEqual([tenantB]);
     }
-    // The superuser sees both tenants: the rows above were really filtered.
-    const all = await srv.pool.query("SELECT DISTINCT tenant_id FROM series");
-    expect(all.rowCount).toBeGreaterThanOrEqual(2);
+    // The superuser sees both tenants in every table: the rows above were really filtered.
+    for (const table of tables) {
+      const column = table === "tenants" ? "id" : "tenant_id";
+      const all = await srv.pool.query(`SELECT DISTINCT ${column} FROM ${table}`);
+      expect(all.rowCount, table).toBeGreaterThanOrEqual(2);
+    }
   });
 
   it("with no tenant set (or an empty one) the role sees nothing and cannot write", async () => {
