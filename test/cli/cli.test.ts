@@ -5,8 +5,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TimeSeriesService } from "../../gen/tdb/v1/time_series_service_pb.js";
 import { clientFor } from "../helpers/clients.js";
+import { rawKeysIn, type ServerProcess, spawnServer } from "../helpers/server-process.js";
 import { freshDatabase } from "../helpers/test-server.js";
-import { rawKeysIn, type ServerProcess, spawnServer } from "../keys/helpers/server-process.js";
 import { cliJson, runCli } from "./run-cli.js";
 
 interface Issued {

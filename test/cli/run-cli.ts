@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { repoRoot } from "../keys/helpers/server-process.js";
+import { repoRoot } from "../helpers/server-process.js";
 
 /** What one `tdb` run printed and how it exited. */
 export interface CliResult {

@@ -1,5 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
-import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
+import { type Client, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
@@ -33,4 +33,14 @@ export function clientFor<T extends DescService>(
         ? createGrpcWebTransport({ baseUrl, httpVersion: "1.1", interceptors })
         : createConnectTransport({ baseUrl, httpVersion: "1.1", interceptors });
   return createClient(service, transport);
+}
+
+/** The ConnectError a call fails with; throws when the call succeeds instead. */
+export async function failure(p: Promise<unknown>): Promise<ConnectError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
+  if (!err) throw new Error("expected the call to fail");
+  return err;
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KeyAdminService } from "../../gen/tdb/v1/key_admin_service_pb.js";
 import { Role } from "../../gen/tdb/v1/options_pb.js";
 import { TimeSeriesService } from "../../gen/tdb/v1/time_series_service_pb.js";
-import { clientFor } from "../helpers/clients.js";
+import { clientFor, failure } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
 let srv: TestServer;
@@ -16,15 +16,6 @@ afterAll(async () => {
 
 const admin = () => clientFor(KeyAdminService, srv.url, srv.adminKey);
 const series = (key: string) => clientFor(TimeSeriesService, srv.url, key);
-
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!err) throw new Error("expected the call to fail");
-  return err;
-}
 
 describe("key lifecycle", () => {
   it("creates a key with role, expiry, limit and allow-list; the raw key works and is returned once", async () => {

@@ -7,10 +7,10 @@ import { TimeSeriesService } from "../../gen/tdb/v1/time_series_service_pb.js";
 import { createKey } from "../../src/store/keys-store.js";
 import { withTenant } from "../../src/store/tenant-tx.js";
 import { createTenant } from "../../src/store/tenants.js";
-import { clientFor } from "../helpers/clients.js";
+import { clientFor, failure } from "../helpers/clients.js";
+import { rawKeysIn, type ServerProcess, spawnServer } from "../helpers/server-process.js";
 import { freshDatabase } from "../helpers/test-server.js";
 import { awayFromMinuteEnd, closeWindow, windowEnd } from "./helpers/minute.js";
-import { rawKeysIn, type ServerProcess, spawnServer } from "./helpers/server-process.js";
 
 // Two real server processes on one database: what one does, the other enforces on the
 // very next request.
@@ -37,15 +37,6 @@ afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
   await db?.drop();
 });
-
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!err) throw new Error("expected the call to fail");
-  return err;
-}
 
 async function newKey(pool: pg.Pool, name: string, rateLimit?: number) {
   const issued = await withTenant(pool, tenantId, (c) =>

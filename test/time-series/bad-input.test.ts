@@ -1,9 +1,9 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UploadRequestSchema } from "../../gen/tdb/v1/time_series_service_pb.js";
 import { TimeSeriesService } from "../../gen/tdb/v1/time_series_service_pb.js";
-import { clientFor } from "../helpers/clients.js";
+import { clientFor, failure } from "../helpers/clients.js";
 import { us } from "../helpers/points.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
@@ -28,15 +28,6 @@ async function stored(): Promise<string> {
     "SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM points) AS points, (SELECT count(*) FROM series) AS series",
   );
   return JSON.stringify(rows[0]);
-}
-
-async function failure(p: Promise<unknown>): Promise<ConnectError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!err) throw new Error("expected the call to fail");
-  return err;
 }
 
 type Msg = MessageInitShape<typeof UploadRequestSchema>;

@@ -3,14 +3,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root (cwd of spawned servers and CLI runs). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** A real `tdb` server process (`node --import tsx src/main.ts`) on a random port. */
 export interface ServerProcess {
   url: string;
   /** Everything it wrote to stdout and stderr so far (JSON log lines and the banner). */
   output(): string;
-  stop(): Promise<void>;
+  /** Sends SIGTERM and resolves with the exit code once it has drained and exited. */
+  stop(): Promise<number | null>;
 }
 
 /**
@@ -61,10 +62,10 @@ export async function spawnServer(
   };
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
-    child.once("exit", () => resolve());
+    child.once("exit", (code) => resolve(code));
     child.kill("SIGTERM");
   });
 }
