@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,9 +8,10 @@ import type { DescService } from "@bufbuild/protobuf";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
-import { type EmbeddedDatabase, startEmbeddedPostgres } from "../../src/store/embedded-postgres.js";
+import { type EmbeddedDatabase, freePort, startEmbeddedPostgres } from "../../src/store/embedded-postgres.js";
 import { migrate } from "../../src/store/migrate.js";
 import { createTenant } from "../../src/store/tenants.js";
+import { createScratchDatabase } from "../../test/helpers/scratch-database.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -51,12 +51,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     embedded = await startEmbeddedPostgres(dir);
     adminUrl = embedded.url;
   }
-  const name = `tdb_bench_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const databaseUrl = adminUrl.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+  const db = await createScratchDatabase(adminUrl, "tdb_bench");
+  const databaseUrl = db.url;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   pool.on("error", () => {});
   await migrate(pool);
@@ -82,10 +78,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       await server.stop();
       await pool.end();
       if (embedded) {
-        const c = new pg.Client({ connectionString: adminUrl });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
+        await db.drop();
         await embedded.stop();
       }
       if (dir) await rm(dir, { recursive: true, force: true });
@@ -219,17 +212,6 @@ export async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return (performance.now() - t0) / 1000;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 /** Formats a rate like 512 k/s or 1.23 M/s. */

@@ -20,7 +20,7 @@ import { randomUUID } from "node:crypto";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import { apiKeyDisplayPrefix, generateApiKey, hashApiKey } from "../../src/auth/api-key.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
@@ -29,6 +29,7 @@ import { openDatabase } from "../../src/store/database.js";
 import { migrate } from "../../src/store/migrate.js";
 import { withTenant } from "../../src/store/tenant-tx.js";
 import { createTenant } from "../../src/store/tenants.js";
+import { createScratchDatabase } from "./scratch-database.js";
 
 /** What the helper prints, as one JSON line. */
 export interface ServedForTests {
@@ -96,19 +97,9 @@ async function main(): Promise<void> {
 
 /** A fresh database of our own in an external PostgreSQL, dropped on exit. */
 async function createDatabase(adminUrl: string): Promise<string> {
-  const name = `tdb_serve_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const run = async (sql: string) => {
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
-  await run(`CREATE DATABASE ${name}`);
-  cleanups.push(() => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  return adminUrl.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+  const db = await createScratchDatabase(adminUrl, "tdb_serve");
+  cleanups.push(db.drop);
+  return db.url;
 }
 
 /** A ROLE_READ key, inserted the way the store stores keys: only the hash is kept. */

@@ -6,28 +6,20 @@ import { createLogger } from "../../src/logger.js";
 import { startServer, type TdbServer } from "../../src/server/server.js";
 import { migrate } from "../../src/store/migrate.js";
 import { createTenant } from "../../src/store/tenants.js";
+import { createScratchDatabase } from "./scratch-database.js";
 
 /** A fresh, migrated database of its own for one test file. */
 export async function freshDatabase(): Promise<{ url: string; pool: pg.Pool; drop(): Promise<void> }> {
-  const admin = inject("adminDatabaseUrl");
-  const name = `tdb_test_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const root = new pg.Client({ connectionString: admin });
-  await root.connect();
-  await root.query(`CREATE DATABASE ${name}`);
-  await root.end();
-  const url = admin.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = await createScratchDatabase(inject("adminDatabaseUrl"), "tdb_test");
+  const pool = new pg.Pool({ connectionString: db.url, max: 10 });
   pool.on("error", () => {});
   await migrate(pool);
   return {
-    url,
+    url: db.url,
     pool,
     async drop() {
       await pool.end();
-      const c = new pg.Client({ connectionString: admin });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await db.drop();
     },
   };
 }
