@@ -167,8 +167,11 @@ export function timeSeriesService(
         throw new InvalidInputError("as_of", "is only allowed in READ_MODE_AS_OF");
       if (req.chunkSize < 0 || req.chunkSize > 100_000)
         throw new InvalidInputError("chunk_size", "must be between 1 and 100000");
+      if (req.valuesOnly && mode !== Mode.Latest && mode !== Mode.AsOf)
+        throw new InvalidInputError("values_only", "is only allowed in READ_MODE_LATEST and READ_MODE_AS_OF");
       const filter = {
         mode,
+        valuesOnly: req.valuesOnly,
         seriesIds: req.seriesIds.map((id, i) => v.seriesIdFrom(`series_ids[${i}]`, id)),
         name: req.name,
         labels: v.validLabels("labels", req.labels),

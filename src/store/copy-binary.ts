@@ -123,6 +123,14 @@ export class CopyWriter {
     this.pos = p;
   }
 
+  /** bytea: the bytes as they are. */
+  bytea(bytes: Uint8Array): void {
+    this.ensure(4 + bytes.length);
+    this.buf.writeInt32BE(bytes.length, this.pos);
+    this.buf.set(bytes, this.pos + 4);
+    this.pos += 4 + bytes.length;
+  }
+
   raw(bytes: Buffer): void {
     this.ensure(bytes.length);
     bytes.copy(this.buf, this.pos);

@@ -1,5 +1,6 @@
 import { NotFoundError } from "../errors.js";
 import type { SeriesReference } from "./point-chunk.js";
+import { Mode, type ReadFilter, readBatches } from "./read-values.js";
 import type { TenantClient } from "./tenant-tx.js";
 
 /** A field of a correction: keep (undefined), set to a value, or clear (null). */
@@ -19,15 +20,45 @@ export interface Correction {
 }
 
 interface Current {
-  series_id: string;
-  valid_time: string;
-  known_time: string;
-  run_id: string;
+  knownUs: bigint;
+  runId: string;
   value: number | null;
-  valid_time_end: string | null;
+  validTimeEndUs: bigint | null;
   annotation: string | null;
   tags: string[] | null;
   metadata: string | null;
+}
+
+/**
+ * The version a correction addresses: what LATEST returns at this valid time (within one
+ * run when given), read through the same merge as ReadValues.
+ */
+async function current(c: TenantClient, seriesId: string, k: Correction): Promise<Current | undefined> {
+  const filter: ReadFilter = {
+    mode: Mode.Latest,
+    seriesIds: [BigInt(seriesId)],
+    name: "",
+    labels: {},
+    startValidUs: k.validTimeUs,
+    endValidUs: k.validTimeUs + 1n,
+    runId: k.runId,
+  };
+  // Read to the end (at most one point): leaving a read early closes the connection.
+  let found: Current | undefined;
+  for await (const b of readBatches(c, filter, 10)) {
+    if (b.length === 0 || found) continue;
+    const end = b.validTimeEnds?.[0] ?? 0n;
+    found = {
+      knownUs: b.knownTimes[0] as bigint,
+      runId: b.runIds[0] as string,
+      value: b.nulls?.[0] ? null : (b.values[0] as number),
+      validTimeEndUs: end === 0n ? null : end,
+      annotation: b.annotations?.[0] || null,
+      tags: (b.tags?.[0]?.length ?? 0) > 0 ? (b.tags?.[0] as string[]) : null,
+      metadata: b.metadata?.[0] || null,
+    };
+  }
+  return found;
 }
 
 /**
@@ -46,16 +77,7 @@ export async function applyCorrections(
   let skipped = 0;
   for (const k of corrections) {
     const seriesId = await resolveSeries(c, k);
-    const { rows } = await c.query<Current>(
-      `SELECT series_id::text, valid_time::text, known_time::text, run_id::text, value, valid_time_end::text,
-              annotation, tags, metadata::text
-         FROM points
-        WHERE series_id = $1 AND valid_time = tdb_us_to_ts($2::int8) AND ($3::int8 IS NULL OR run_id = $3::int8)
-        ORDER BY known_time DESC, change_time DESC, run_id DESC
-        LIMIT 1`,
-      [seriesId, k.validTimeUs.toString(), k.runId?.toString() ?? null],
-    );
-    const cur = rows[0];
+    const cur = await current(c, seriesId, k);
     if (!cur)
       throw new NotFoundError(
         `${k.path}: no stored value at this valid time${k.runId ? " in this run" : ""}`,
@@ -75,18 +97,26 @@ export async function applyCorrections(
       skipped++;
       continue;
     }
+    // A correction is a block of one point (migration 0005), with its author.
     await c.query(
-      `INSERT INTO points (tenant_id, series_id, valid_time, known_time, change_time, run_id,
-                           value, valid_time_end, annotation, tags, metadata, changed_by)
-       VALUES ($1, $2, $3, $4, clock_timestamp(), $5, $6, $7, $8, $9, $10::jsonb, $11)`,
+      `INSERT INTO point_blocks (tenant_id, series_id, first_time, last_time, known_time, change_time, run_id, n,
+                                 valid_times, values, nulls, valid_time_ends, annotations, tags, metadata, changed_by)
+       VALUES ($1, $2, tdb_us_to_ts($3::int8), tdb_us_to_ts($3::int8), tdb_us_to_ts($4::int8), clock_timestamp(), $5, 1,
+               int8send($3::int8), COALESCE(float8send($6::float8), '\\x0000000000000000'::bytea),
+               CASE WHEN $6::float8 IS NULL THEN '\\x01'::bytea END,
+               CASE WHEN $7::int8 IS NOT NULL THEN int8send($7::int8) END,
+               CASE WHEN $8::text IS NOT NULL THEN ARRAY[$8::text] END,
+               CASE WHEN $9::text[] IS NOT NULL THEN jsonb_build_array(to_jsonb($9::text[])) END,
+               CASE WHEN $10::jsonb IS NOT NULL THEN jsonb_build_array($10::jsonb) END,
+               $11)`,
       [
         tenantId,
-        cur.series_id,
-        cur.valid_time,
-        cur.known_time,
-        cur.run_id,
+        seriesId,
+        k.validTimeUs.toString(),
+        cur.knownUs.toString(),
+        cur.runId,
         next.value,
-        cur.valid_time_end,
+        cur.validTimeEndUs?.toString() ?? null,
         next.annotation,
         next.tags,
         next.metadata,

@@ -3,6 +3,7 @@ import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { from as copyFrom } from "pg-copy-streams";
 import { InvalidInputError, LimitExceededError } from "../errors.js";
+import { encodeBlock, maxBlockPoints, type PointColumns } from "./block-encoder.js";
 import { CopyWriter, copyHeader, copyTrailer } from "./copy-binary.js";
 import { type IngestChunk, referenceKey, type SeriesReference, seriesKey } from "./point-chunk.js";
 import type { TenantClient } from "./tenant-tx.js";
@@ -30,31 +31,50 @@ export interface IngestResult {
 
 /** Flush encoded rows to PostgreSQL in pieces of about this size (pg-copy-streams likes 32–512 KB). */
 const flushBytes = 256 * 1024;
+/** Chunks at least this long become blocks of their own; shorter ones are joined per series. */
+const minDirectPoints = 512;
+/** Points held in joined short chunks before they are all written out (bounds memory). */
+const maxPendingPoints = 256 * 1024;
 
 interface RefState {
   index: number;
   ref: SeriesReference;
   firstPath: string;
   count: number;
+  /** The largest valid time written in a block so far. */
+  maxLast: bigint | undefined;
+  /** True once a block started at or before an earlier block's end: duplicates possible. */
+  overlaps: boolean;
+  /** Short chunks waiting to be written as one block. */
+  pending: Pending | undefined;
+  /** The last valid time of the previous chunk, when chunks came sorted so far. */
   lastTime: bigint | undefined;
 }
 
+interface Pending {
+  validTimes: bigint[];
+  values: number[];
+  nulls: boolean[] | undefined;
+  validTimeEnds: bigint[] | undefined;
+  annotations: string[] | undefined;
+  tags: (readonly string[])[] | undefined;
+  metadata: string[] | undefined;
+}
+
 /**
- * One upload in flight, inside a tenant transaction. Rows are encoded in binary COPY
- * format and streamed into a temporary staging table while the client is still sending
- * (COPY is refused on RLS tables); `finish()` resolves series references and moves the rows
- * into `points` under the tenant's RLS policy. Any error before commit leaves nothing: the
- * caller's transaction rolls back, after `abort()` has cancelled the COPY.
+ * One upload in flight, inside a tenant transaction. Points are packed into blocks (one
+ * row per series and up to 8,192 points, migration 0005), encoded in binary COPY format and
+ * streamed into a temporary staging table while the client is still sending (COPY is
+ * refused on RLS tables); `finish()` resolves series references, checks duplicate valid
+ * times and moves the blocks into `point_blocks` under the tenant's RLS policy. Any error
+ * before commit leaves nothing: the caller's transaction rolls back, after `abort()` has
+ * cancelled the COPY.
  */
 export class Ingest {
   private readonly refs = new Map<string, RefState>();
   private readonly writer = new CopyWriter();
   private points = 0;
-  /** True while the staging rows are in (reference, valid_time) order, as COPY wrote them. */
-  private inOrder = true;
-  private lastRef = -1;
-  /** True while every reference's times only increase: no duplicate is possible. */
-  private increasing = true;
+  private pendingPoints = 0;
 
   private constructor(
     private readonly c: TenantClient,
@@ -80,10 +100,11 @@ export class Ingest {
         run.createdBy,
       ],
     );
+    // The columns of encodeBlock's rows (stagingColumns).
     await c.query(
       `CREATE TEMP TABLE tdb_staging (
-         ref int4, valid_time timestamptz, value float8, valid_time_end timestamptz,
-         annotation text, tags text[], metadata jsonb) ON COMMIT DROP`,
+         ref int4, first_time timestamptz, last_time timestamptz, n int4, valid_times bytea, values bytea,
+         nulls bytea, valid_time_ends bytea, annotations text[], tags jsonb, metadata jsonb) ON COMMIT DROP`,
     );
     const copy = c.query(copyFrom("COPY tdb_staging FROM STDIN (FORMAT binary)"));
     // Errors surface through finish()/write(); this keeps an early one from being unhandled.
@@ -100,56 +121,37 @@ export class Ingest {
       throw new LimitExceededError(`${chunk.path}: upload exceeds ${this.run.maxPoints} points`);
     }
     const state = this.refState(chunk);
-    const first = chunk.validTimes[0];
-    // Chunks of one series that arrive in time order can be checked for duplicates here;
-    // anything else is caught by the duplicate check at the end.
-    if (chunk.sorted && first !== undefined && state.lastTime !== undefined && first <= state.lastTime) {
-      if (first === state.lastTime) {
-        throw new InvalidInputError(
-          `${chunk.path}.valid_times[0]`,
-          `duplicate valid time ${formatUs(first)} for this series in one upload`,
-        );
-      }
-    }
-    const order = chunk.sorted ? undefined : sortedOrder(chunk.validTimes, chunk.path);
-    if (n > 0) {
-      const continues =
-        state.index === this.lastRef && first !== undefined && first > (state.lastTime as bigint);
-      if (!continues && state.index <= this.lastRef) this.inOrder = false;
-      if (!chunk.sorted) this.inOrder = false;
-      if (!chunk.sorted || (state.lastTime !== undefined && (first as bigint) <= state.lastTime))
-        this.increasing = false;
-      this.lastRef = state.index;
-    }
-    const w = this.writer;
-    for (let j = 0; j < n; j++) {
-      const i = order ? (order[j] as number) : j;
-      w.fieldCount(7);
-      w.int4(state.index);
-      w.timestampUs(chunk.validTimes[i] as bigint);
-      if (chunk.nulls?.[i]) w.null();
-      else w.float8(chunk.values[i] as number);
-      const end = chunk.validTimeEnds?.[i];
-      if (end === undefined || end === 0n) w.null();
-      else w.timestampUs(end);
-      const annotation = chunk.annotations?.[i];
-      if (annotation) w.text(annotation);
-      else w.null();
-      const tags = chunk.tags?.[i];
-      if (tags && tags.length > 0) w.textArray(tags);
-      else w.null();
-      const metadata = chunk.metadata?.[i];
-      if (metadata) w.jsonb(metadata);
-      else w.null();
-      if (w.length >= flushBytes) await this.flush();
-    }
     state.count += n;
-    if (n > 0) state.lastTime = chunk.sorted ? chunk.validTimes[n - 1] : maxOf(chunk.validTimes);
     this.points += n;
+    if (n === 0) return;
+    // The common duplicate (a chunk repeating the previous one's last time) is named here,
+    // precisely; anything else is found when blocks are written or at the end.
+    const first = chunk.validTimes[0] as bigint;
+    if (chunk.sorted && first === state.lastTime) {
+      throw this.duplicate(`${chunk.path}.valid_times[0]`, referenceName(state.ref), first);
+    }
+    state.lastTime = chunk.sorted ? (chunk.validTimes[n - 1] as bigint) : undefined;
+    // Duplicates inside a chunk are named here, with their index.
+    const order = chunk.sorted ? undefined : sortedOrder(chunk.validTimes, chunk.path);
+    if (n >= minDirectPoints) {
+      await this.writeBlocks(state, chunk, order, n);
+      return;
+    }
+    // Short chunks of a series are joined into one block (sorted when it is written).
+    const p = state.pending ?? emptyPending();
+    state.pending = p;
+    const before = p.validTimes.length;
+    appendColumns(p, chunk, before);
+    this.pendingPoints += n;
+    if (p.validTimes.length >= maxBlockPoints) await this.writePending(state);
+    if (this.pendingPoints >= maxPendingPoints) {
+      for (const s of this.refs.values()) await this.writePending(s);
+    }
   }
 
-  /** Ends the COPY, resolves series, moves rows into `points`; returns what was stored. */
+  /** Ends the COPY, resolves series, moves blocks into `point_blocks`; returns what was stored. */
   async finish(): Promise<IngestResult> {
+    for (const s of this.refs.values()) await this.writePending(s);
     this.writer.raw(copyTrailer);
     await this.flush();
     this.copy.end();
@@ -161,28 +163,29 @@ export class Ingest {
       resolved.map((r) => r.index),
       resolved.map((r) => r.seriesId),
     ]);
-    // Rows go into `points` in index order (series, valid_time): index inserts then append
-    // to a few hot leaf pages instead of splitting pages all over the tree, and the heap
-    // ends up in the order LATEST reads it. The sort is skipped when COPY already wrote
-    // that order (references in ascending series id, each in ascending time).
-    const ordered = this.inOrder && ascendingIds(resolved);
-    if (!ordered) await this.c.query("SET LOCAL work_mem = '128MB'");
-    // `points` has no unique index (0004: it would cost every insert a uniqueness check
-    // and the tenant column in the key), so duplicates within the upload are looked for
-    // here, and only when the upload's order does not already rule them out.
-    const distinct = new Set(resolved.map((r) => r.seriesId)).size === resolved.length;
-    if (!(this.increasing && distinct)) {
-      const dup = await this.duplicateError(resolved);
+    // `point_blocks` has no unique index (migration 0005): duplicate valid times of a series
+    // are possible only where its blocks overlap, or where two references (an id and a name)
+    // name the same series. Only those series are checked, by reading their blocks back.
+    const states = [...this.refs.values()];
+    const refsPerSeries = new Map<string, number>();
+    for (const r of resolved) refsPerSeries.set(r.seriesId, (refsPerSeries.get(r.seriesId) ?? 0) + 1);
+    const suspect = resolved
+      .filter((r) => (refsPerSeries.get(r.seriesId) ?? 0) > 1 || states[r.index]?.overlaps)
+      .map((r) => r.seriesId);
+    if (suspect.length > 0) {
+      const dup = await this.duplicateError(resolved, [...new Set(suspect)]);
       if (dup) throw dup;
     }
+    // Blocks go in in index order (series, first valid time): a few hundred rows per
+    // million points, so the sort is free and the index grows at its right edge.
     await this.c.query(
-      `INSERT INTO points (tenant_id, series_id, valid_time, known_time, change_time, run_id,
-                           value, valid_time_end, annotation, tags, metadata)
-       SELECT $1, m.series_id, s.valid_time, r.known_time, now(), r.id,
-              s.value, s.valid_time_end, s.annotation, s.tags, s.metadata
+      `INSERT INTO point_blocks (tenant_id, series_id, first_time, last_time, known_time, change_time, run_id, n,
+                                 valid_times, values, nulls, valid_time_ends, annotations, tags, metadata)
+       SELECT $1, m.series_id, s.first_time, s.last_time, r.known_time, now(), r.id, s.n,
+              s.valid_times, s.values, s.nulls, s.valid_time_ends, s.annotations, s.tags, s.metadata
          FROM tdb_staging s JOIN tdb_refmap m USING (ref)
          CROSS JOIN (SELECT id, known_time FROM runs WHERE id = $2) r
-       ${ordered ? "" : "ORDER BY m.series_id, s.valid_time"}`,
+        ORDER BY m.series_id, s.first_time`,
       [this.tenantId, this.runId],
     );
     await this.c.query(`UPDATE runs SET point_count = $1 WHERE id = $2`, [this.points, this.runId]);
@@ -205,23 +208,86 @@ export class Ingest {
     await finished(this.copy).catch(() => {});
   }
 
-  /** Names one duplicated (series, valid time) of this upload, found in the staging table, if any. */
-  private async duplicateError(resolved: { index: number; name: string; labels: Record<string, string> }[]) {
-    // Two references (an id and a name) may name the same series: group by series.
-    const { rows } = await this.c.query<{ ref: number; vt: string }>(
-      `SELECT min(s.ref) AS ref, tdb_ts_to_us(s.valid_time)::text AS vt
+  /** Writes points `order` (or all, in order) of `p` as blocks of at most maxBlockPoints. */
+  private async writeBlocks(
+    state: RefState,
+    p: PointColumns,
+    order: readonly number[] | undefined,
+    n: number,
+  ): Promise<void> {
+    for (let from = 0; from < n; from += maxBlockPoints) {
+      const to = Math.min(n, from + maxBlockPoints);
+      const { first, last } = encodeBlock(this.writer, state.index, p, order, from, to);
+      if (state.maxLast !== undefined && first <= state.maxLast) state.overlaps = true;
+      if (state.maxLast === undefined || last > state.maxLast) state.maxLast = last;
+      if (this.writer.length >= flushBytes) await this.flush();
+    }
+  }
+
+  /** Writes a series' joined short chunks as sorted blocks. */
+  private async writePending(state: RefState): Promise<void> {
+    const p = state.pending;
+    if (!p) return;
+    state.pending = undefined;
+    const n = p.validTimes.length;
+    this.pendingPoints -= n;
+    let order: number[] | undefined;
+    if (!isIncreasing(p.validTimes)) {
+      let dup = -1;
+      order = sortedOrder(p.validTimes, state.firstPath, (i) => {
+        dup = i;
+      });
+      // Named like the end-of-upload check: the series' first chunk (the CLI's import
+      // looks the line up from that); duplicates inside one chunk were named by add().
+      if (dup >= 0)
+        throw this.duplicate(
+          `${state.firstPath}.valid_times`,
+          referenceName(state.ref),
+          p.validTimes[dup] as bigint,
+        );
+    }
+    await this.writeBlocks(state, p, order, n);
+  }
+
+  /** Names one duplicated (series, valid time) among the given series' staged blocks, if any. */
+  private async duplicateError(
+    resolved: { index: number; seriesId: string; name: string; labels: Record<string, string> }[],
+    seriesIds: string[],
+  ): Promise<InvalidInputError | undefined> {
+    const { rows } = await this.c.query<{ series_id: string; valid_times: Buffer }>(
+      `SELECT m.series_id::text, s.valid_times
          FROM tdb_staging s JOIN tdb_refmap m USING (ref)
-        GROUP BY m.series_id, s.valid_time HAVING count(*) > 1 LIMIT 1`,
+        WHERE m.series_id = ANY($1::int8[])
+        ORDER BY m.series_id`,
+      [seriesIds],
     );
-    const dup = rows[0];
-    if (!dup) return undefined;
-    const series = resolved.find((r) => r.index === dup?.ref);
-    const state = [...this.refs.values()].find((r) => r.index === dup?.ref);
-    const which = series ? seriesKey(series.name, series.labels) : "a series";
-    const when = dup ? formatUs(BigInt(dup.vt)) : "";
+    const bySeries = new Map<string, Buffer[]>();
+    for (const r of rows) {
+      const list = bySeries.get(r.series_id) ?? [];
+      list.push(r.valid_times);
+      bySeries.set(r.series_id, list);
+    }
+    for (const [seriesId, blocks] of bySeries) {
+      const all = Buffer.concat(blocks).swap64();
+      const times = new BigInt64Array(all.buffer, all.byteOffset, all.length / 8).sort();
+      for (let k = 1; k < times.length; k++) {
+        if (times[k] !== times[k - 1]) continue;
+        const series = resolved.find((r) => r.seriesId === seriesId);
+        const state = [...this.refs.values()].find((s) => s.index === series?.index);
+        return this.duplicate(
+          state ? `${state.firstPath}.valid_times` : "chunks",
+          series ? seriesKey(series.name, series.labels) : seriesId,
+          times[k] as bigint,
+        );
+      }
+    }
+    return undefined;
+  }
+
+  private duplicate(path: string, series: string, time: bigint): InvalidInputError {
     return new InvalidInputError(
-      state ? `${state.firstPath}.valid_times` : "chunks",
-      `duplicate valid time ${when} for series ${which} in one upload`,
+      path,
+      `duplicate valid time ${formatUs(time)} for series ${series} in one upload`,
     );
   }
 
@@ -229,7 +295,16 @@ export class Ingest {
     const key = referenceKey(chunk.ref);
     let state = this.refs.get(key);
     if (!state) {
-      state = { index: this.refs.size, ref: chunk.ref, firstPath: chunk.path, count: 0, lastTime: undefined };
+      state = {
+        index: this.refs.size,
+        ref: chunk.ref,
+        firstPath: chunk.path,
+        count: 0,
+        maxLast: undefined,
+        overlaps: false,
+        pending: undefined,
+        lastTime: undefined,
+      };
       this.refs.set(key, state);
     }
     return state;
@@ -306,8 +381,11 @@ export class Ingest {
   }
 }
 
-/** Indices that sort `times` ascending; throws on a duplicate (naming its position). */
-function sortedOrder(times: readonly bigint[], path: string): number[] {
+/**
+ * Indices that sort `times` ascending; a duplicate throws (naming its position in the
+ * chunk, or through `onDuplicate` for joined chunks).
+ */
+function sortedOrder(times: readonly bigint[], path: string, onDuplicate?: (i: number) => void): number[] {
   const order = times.map((_, i) => i);
   order.sort((a, b) => {
     const x = times[a] as bigint;
@@ -317,6 +395,10 @@ function sortedOrder(times: readonly bigint[], path: string): number[] {
   for (let k = 1; k < order.length; k++) {
     const i = order[k] as number;
     if (times[i] === times[order[k - 1] as number]) {
+      if (onDuplicate) {
+        onDuplicate(i);
+        return order;
+      }
       throw new InvalidInputError(
         `${path}.valid_times[${i}]`,
         `duplicate valid time ${formatUs(times[i] as bigint)} in this chunk`,
@@ -326,24 +408,56 @@ function sortedOrder(times: readonly bigint[], path: string): number[] {
   return order;
 }
 
-/** The largest of a non-empty list of times. */
-function maxOf(times: readonly bigint[]): bigint {
-  let m = times[0] as bigint;
-  for (const t of times) if (t > m) m = t;
-  return m;
+function isIncreasing(times: readonly bigint[]): boolean {
+  for (let k = 1; k < times.length; k++) if ((times[k] as bigint) <= (times[k - 1] as bigint)) return false;
+  return true;
 }
 
-/** True when references numbered in upload order map to ascending series ids. */
-function ascendingIds(resolved: { index: number; seriesId: string }[]): boolean {
-  const byIndex = [...resolved].sort((a, b) => a.index - b.index);
-  for (let k = 1; k < byIndex.length; k++) {
-    if (
-      BigInt((byIndex[k] as { seriesId: string }).seriesId) <=
-      BigInt((byIndex[k - 1] as { seriesId: string }).seriesId)
-    )
-      return false;
+function emptyPending(): Pending {
+  return {
+    validTimes: [],
+    values: [],
+    nulls: undefined,
+    validTimeEnds: undefined,
+    annotations: undefined,
+    tags: undefined,
+    metadata: undefined,
+  };
+}
+
+/** Appends a chunk's columns to joined ones; optional columns appear (back-filled) when first used. */
+function appendColumns(p: Pending, c: IngestChunk, before: number): void {
+  const n = c.validTimes.length;
+  for (let i = 0; i < n; i++) {
+    p.validTimes.push(c.validTimes[i] as bigint);
+    p.values.push(c.values[i] as number);
   }
-  return true;
+  p.nulls = appendOptional(p.nulls, c.nulls, before, n, false);
+  p.validTimeEnds = appendOptional(p.validTimeEnds, c.validTimeEnds, before, n, 0n);
+  p.annotations = appendOptional(p.annotations, c.annotations, before, n, "");
+  p.tags = appendOptional(p.tags, c.tags, before, n, [] as readonly string[]);
+  p.metadata = appendOptional(p.metadata, c.metadata, before, n, "");
+}
+
+function appendOptional<T>(
+  into: T[] | undefined,
+  from: readonly T[] | undefined,
+  before: number,
+  n: number,
+  none: T,
+): T[] | undefined {
+  if (!into && !from) return undefined;
+  const out = into ?? new Array<T>(before).fill(none);
+  for (let i = 0; i < n; i++) out.push(from ? (from[i] as T) : none);
+  return out;
+}
+
+/**
+ * How an error names a series while the COPY is open (no query possible): as the chunk
+ * referenced it, by id or by its key `name{labels}`.
+ */
+function referenceName(ref: SeriesReference): string {
+  return ref.kind === "id" ? ref.seriesId.toString() : seriesKey(ref.name, ref.labels);
 }
 
 /** RFC 3339 rendering of epoch microseconds, for messages. */

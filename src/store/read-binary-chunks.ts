@@ -1,7 +1,7 @@
-import type { CopyBinaryReader } from "./copy-binary-reader.js";
+import { halves, type Source } from "./block-source.js";
 
 /**
- * Encodes read rows straight from binary COPY fields into the protobuf wire form of
+ * Encodes merged points straight from the stored blocks' bytes into the protobuf wire form of
  * `tdb.v1.PointChunk` (one chunk per run of one series), without building message
  * objects or a bigint per value. This is what makes the read path run at COPY speed: the
  * int64 columns are re-encoded as varints from their two 32-bit halves, doubles are
@@ -43,7 +43,18 @@ export class PointChunkEncoder {
    * @param metadataBytes encodes one metadata JSON object as google.protobuf.Struct bytes
    *   (rare; done by the caller with protobuf-es).
    */
-  constructor(private readonly metadataBytes: (json: string) => Uint8Array) {}
+  constructor(
+    private readonly metadataBytes: (json: string) => Uint8Array,
+    /** Known times, run ids and change times per point (off for ReadValuesRequest.values_only). */
+    private readonly provenance: boolean,
+    /** changed_by per point (CORRECTIONS). */
+    private readonly withChangedBy: boolean,
+  ) {}
+
+  private cachedSource: Source | undefined;
+  private cached:
+    | { known: Uint8Array; run: Uint8Array; change: Uint8Array; changedBy: Uint8Array }
+    | undefined;
 
   /** Starts the chunk of a new series (closing the open one). */
   startSeries(seriesId: string): void {
@@ -52,70 +63,101 @@ export class PointChunkEncoder {
   }
 
   /**
-   * Appends the current row of `r`, whose fields are: 0 series_id, 1 valid_time, 2 value,
-   * 3 valid_time_end, 4 annotation, 5 tags (JSON array text), 6 metadata (JSON text),
-   * 7 known_time, 8 run_id, 9 change_time[, 10 changed_by].
+   * Appends points [from, to) of a source. Valid times are re-encoded as varints from their
+   * two 32-bit halves; values are copied and byte-swapped in one native call when the
+   * range has no null; the per-source fields (known time, run id, change time) were
+   * encoded once per source.
    */
-  row(r: CopyBinaryReader, runId: Uint8Array, withChangedBy: boolean): void {
-    const buf = r.buf;
-    const start = r.start;
-    const i = this.rows;
-    timestampVarint(this.validTimes, buf, start[1] as number);
-    const v = start[2] as number;
-    if (v < 0) {
-      this.values.double(0);
-      if (!this.anyNull) {
-        this.anyNull = true;
-        for (let k = 0; k < i; k++) this.nulls.byte(0);
+  range(src: Source, from: number, to: number): void {
+    const i0 = this.rows;
+    const n = to - from;
+    const times = src.times;
+    for (let i = from; i < to; i++)
+      this.validTimes.varint64(times.readUInt32BE(8 * i + 4), times.readInt32BE(8 * i));
+    this.values.swapped64(src.values, 8 * from, 8 * to);
+    if (src.nulls) {
+      for (let i = from; i < to; i++) {
+        const isNull = src.nulls[i] === 1;
+        if (isNull && !this.anyNull) {
+          this.anyNull = true;
+          for (let k = 0; k < i0 + (i - from); k++) this.nulls.byte(0);
+        }
+        if (this.anyNull) this.nulls.byte(isNull ? 1 : 0);
       }
-      this.nulls.byte(1);
-    } else {
-      this.values.double(buf.readDoubleBE(v));
-      if (this.anyNull) this.nulls.byte(0);
-    }
-    const e = start[3] as number;
-    if (e >= 0) {
+    } else if (this.anyNull) for (let k = 0; k < n; k++) this.nulls.byte(0);
+    if (src.ends) {
       if (!this.anyEnd) {
         this.anyEnd = true;
-        for (let k = 0; k < i; k++) this.ends.byte(0);
+        for (let k = 0; k < i0; k++) this.ends.byte(0);
       }
-      timestampVarint(this.ends, buf, e);
-    } else if (this.anyEnd) this.ends.byte(0);
-    const a = start[4] as number;
-    if (a >= 0) {
+      const e = src.ends;
+      for (let i = from; i < to; i++) this.ends.varint64(e.readUInt32BE(8 * i + 4), e.readInt32BE(8 * i));
+    } else if (this.anyEnd) for (let k = 0; k < n; k++) this.ends.byte(0);
+    if (src.annotations) {
       if (!this.anyAnnotation) {
         this.anyAnnotation = true;
-        for (let k = 0; k < i; k++) this.annotations.field(6, emptyBytes);
+        for (let k = 0; k < i0; k++) this.annotations.field(6, emptyBytes);
       }
-      this.annotations.field(6, buf.subarray(a, a + (r.len[4] as number)));
-    } else if (this.anyAnnotation) this.annotations.field(6, emptyBytes);
-    const t = start[5] as number;
-    if (t >= 0) {
+      for (let i = from; i < to; i++) this.annotations.field(6, utf8.encode(src.annotation(i)));
+    } else if (this.anyAnnotation) for (let k = 0; k < n; k++) this.annotations.field(6, emptyBytes);
+    if (src.tags) {
       if (!this.anyTags) {
         this.anyTags = true;
-        for (let k = 0; k < i; k++) this.tags.field(7, emptyBytes);
+        for (let k = 0; k < i0; k++) this.tags.field(7, emptyBytes);
       }
-      const list = new Bytes();
-      for (const s of JSON.parse(r.text(5)) as string[]) list.field(1, utf8.encode(s));
-      this.tags.field(7, list.view());
-    } else if (this.anyTags) this.tags.field(7, emptyBytes);
-    const m = start[6] as number;
-    if (m >= 0) {
+      for (let i = from; i < to; i++) {
+        const list = new Bytes();
+        for (const t of src.tagList(i)) list.field(1, utf8.encode(t));
+        this.tags.field(7, list.view());
+      }
+    } else if (this.anyTags) for (let k = 0; k < n; k++) this.tags.field(7, emptyBytes);
+    if (src.metadata) {
       if (!this.anyMetadata) {
         this.anyMetadata = true;
-        for (let k = 0; k < i; k++) this.metadata.field(8, emptyBytes);
+        for (let k = 0; k < i0; k++) this.metadata.field(8, emptyBytes);
       }
-      this.metadata.field(8, this.metadataBytes(r.text(6)));
-    } else if (this.anyMetadata) this.metadata.field(8, emptyBytes);
-    timestampVarint(this.knownTimes, buf, start[7] as number);
-    this.runIds.field(10, runId);
-    timestampVarint(this.changeTimes, buf, start[9] as number);
-    if (withChangedBy) {
-      const c = start[10] as number;
-      this.changedBy.field(12, c >= 0 ? buf.subarray(c, c + (r.len[10] as number)) : emptyBytes);
+      for (let i = from; i < to; i++) {
+        const m = src.metadataJson(i);
+        this.metadata.field(8, m === "" ? emptyBytes : this.metadataBytes(m));
+      }
+    } else if (this.anyMetadata) for (let k = 0; k < n; k++) this.metadata.field(8, emptyBytes);
+    if (this.provenance) {
+      const p = this.perSource(src);
+      for (let k = 0; k < n; k++) {
+        this.knownTimes.raw(p.known);
+        this.runIds.raw(p.run);
+        this.changeTimes.raw(p.change);
+      }
+      if (this.withChangedBy) for (let k = 0; k < n; k++) this.changedBy.raw(p.changedBy);
     }
-    this.rows++;
-    this.count++;
+    this.rows += n;
+    this.count += n;
+  }
+
+  /** A source's per-point fields, encoded once (the last source is cached: ranges repeat it). */
+  private perSource(src: Source): {
+    known: Uint8Array;
+    run: Uint8Array;
+    change: Uint8Array;
+    changedBy: Uint8Array;
+  } {
+    if (this.cachedSource === src && this.cached) return this.cached;
+    const b = new Bytes();
+    const enc = (f: (x: Bytes) => void) => {
+      b.reset();
+      f(b);
+      return b.copy();
+    };
+    const [kh, kl] = halves(src.knownUs);
+    const [ch, cl] = halves(src.changeUs);
+    this.cached = {
+      known: enc((x) => x.varint64(kl, kh)),
+      run: enc((x) => x.field(10, utf8.encode(src.runIdText))),
+      change: enc((x) => x.varint64(cl, ch)),
+      changedBy: enc((x) => x.field(12, utf8.encode(src.changedBy ?? ""))),
+    };
+    this.cachedSource = src;
+    return this.cached;
   }
 
   /** Closes the open chunk and hands out everything encoded so far. */
@@ -137,10 +179,12 @@ export class PointChunkEncoder {
     if (this.anyAnnotation) c.raw(this.annotations.view());
     if (this.anyTags) c.raw(this.tags.view());
     if (this.anyMetadata) c.raw(this.metadata.view());
-    c.field(9, this.knownTimes.view());
-    c.raw(this.runIds.view());
-    c.field(11, this.changeTimes.view());
-    c.raw(this.changedBy.view());
+    if (this.provenance) {
+      c.field(9, this.knownTimes.view());
+      c.raw(this.runIds.view());
+      c.field(11, this.changeTimes.view());
+      c.raw(this.changedBy.view());
+    }
     // The chunk as a length-delimited field value: its length, then its bytes.
     const out = new Bytes();
     out.varint(c.length);
@@ -167,27 +211,6 @@ export class PointChunkEncoder {
 
 const utf8 = new TextEncoder();
 const emptyBytes = new Uint8Array(0);
-const two32 = 4294967296;
-/** Microseconds between the Unix epoch and PostgreSQL's (2000-01-01), as a double (exact). */
-const pgEpochUs = 946_684_800_000_000;
-
-/**
- * Appends the varint of a timestamptz read at `pos` (int64 µs since 2000) as µs since the
- * Unix epoch. Doubles are exact below 2^53 µs (the year 2255); beyond, bigint arithmetic.
- */
-function timestampVarint(out: Bytes, buf: Buffer, pos: number): void {
-  const hi = buf.readInt32BE(pos);
-  const lo = buf.readUInt32BE(pos + 4);
-  const v = hi * two32 + lo + pgEpochUs;
-  if (Math.abs(v) < 2 ** 53) {
-    const h = Math.floor(v / two32);
-    out.varint64(v - h * two32, h | 0);
-  } else {
-    const b = BigInt.asUintN(64, buf.readBigInt64BE(pos) + BigInt(pgEpochUs));
-    out.varint64(Number(b & 0xffffffffn), Number(b >> 32n) | 0);
-  }
-}
-
 /** A growable byte buffer with the protobuf primitives the encoder needs. */
 class Bytes {
   private buf = Buffer.allocUnsafe(4096);
@@ -221,6 +244,15 @@ class Bytes {
     this.ensure(bytes.length);
     this.buf.set(bytes, this.length);
     this.length += bytes.length;
+  }
+
+  /** Bytes [from, to) of 8-byte big-endian numbers, appended little-endian (protobuf's fixed64). */
+  swapped64(src: Buffer, from: number, to: number): void {
+    const n = to - from;
+    this.ensure(n);
+    src.copy(this.buf, this.length, from, to);
+    this.buf.subarray(this.length, this.length + n).swap64();
+    this.length += n;
   }
 
   double(v: number): void {

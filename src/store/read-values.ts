@@ -1,6 +1,8 @@
 import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
+import { Source } from "./block-source.js";
 import { CopyBinaryReader } from "./copy-binary-reader.js";
+import { BlockMerger, type MergeRule, type PointSink } from "./merge.js";
 import { PointChunkEncoder } from "./read-binary-chunks.js";
 import type { TenantClient } from "./tenant-tx.js";
 
@@ -23,6 +25,10 @@ export interface ReadFilter {
   startKnownUs?: bigint;
   endKnownUs?: bigint;
   asOfUs?: bigint;
+  /** Only one run's versions (UpdateValues addressing a run). */
+  runId?: bigint;
+  /** Leave out known times, run ids and change times (LATEST and AS_OF). */
+  valuesOnly?: boolean;
 }
 
 /**
@@ -50,127 +56,101 @@ export interface ReadBatch {
   changedBy: string[] | undefined;
 }
 
-/** Which kinds of series a read selects, for ALL_VINTAGES (whose rule depends on the kind). */
-export type KindMix = "actual" | "forecast" | "mixed";
-
 const int8 = (v: bigint) => `${BigInt.asIntN(64, v)}`;
 const ts = (us: bigint) => `tdb_us_to_ts(${int8(us)})`;
 
+/** Number of fields of a read row (readSql's SELECT list). */
+const readFields = 13;
+
 /**
  * The SELECT of a read, with every value inlined as a literal (COPY takes no parameters):
- * numbers are formatted from bigints, strings go through escapeLiteral. Every mode walks
- * the index `points_key` (series_id, valid_time, known_time DESC, change_time DESC,
- * run_id DESC; see migration 0004) in order:
- * - LATEST / AS_OF (and ALL_VINTAGES of ACTUAL series): index scan + Unique, no sort;
- * - ALL_VINTAGES of FORECAST series and CORRECTIONS: index scan + Incremental Sort within
- *   each (series, valid_time) group (a few rows), so memory stays bounded too.
- * The series filter is an array of ids computed once (an InitPlan), so the index is
- * searched per series rather than joined.
+ * numbers are formatted from bigints, strings go through escapeLiteral. It returns the
+ * read's sources (block-source.ts): the blocks of `point_blocks` (uploads, and corrections
+ * as one-point blocks) ordered by (series, first valid time), an index scan of
+ * point_blocks_key without a sort. Versions are resolved by the merge in the server
+ * (merge.ts). Filters on known time and
+ * AS_OF are per source; the valid-time window selects overlapping blocks and is clipped
+ * within them by the merge.
  */
-export function readSql(f: ReadFilter, kinds: KindMix = "mixed"): string {
+export function readSql(f: ReadFilter): string {
   const series: string[] = [];
   if (f.seriesIds.length > 0) series.push(`id = ANY('{${f.seriesIds.map(int8).join(",")}}'::int8[])`);
   if (f.name !== "") series.push(`name = ${pg.escapeLiteral(f.name)}`);
   if (Object.keys(f.labels).length > 0)
     series.push(`labels @> ${pg.escapeLiteral(JSON.stringify(f.labels))}::jsonb`);
-  const where: string[] = [];
   // Always a list of the tenant's series (RLS confines `series`): the index leads with
   // series_id, so this is what confines the index scan to the tenant.
-  where.push(
-    `p.series_id = ANY(ARRAY(SELECT id FROM series${series.length > 0 ? ` WHERE ${series.join(" AND ")}` : ""} ORDER BY id))`,
-  );
-  if (f.startValidUs !== undefined) where.push(`p.valid_time >= ${ts(f.startValidUs)}`);
-  if (f.endValidUs !== undefined) where.push(`p.valid_time < ${ts(f.endValidUs)}`);
-  if (f.startKnownUs !== undefined) where.push(`p.known_time >= ${ts(f.startKnownUs)}`);
-  if (f.endKnownUs !== undefined) where.push(`p.known_time < ${ts(f.endKnownUs)}`);
-  // AS_OF judges an uploaded version (changed_by NULL) by its run's known_time alone — a
-  // backfilled run is known from its known_time on, whenever it was written — and a
-  // correction also by its change_time.
+  const seriesList = `ANY(ARRAY(SELECT id FROM series${series.length > 0 ? ` WHERE ${series.join(" AND ")}` : ""} ORDER BY id))`;
+  const w = [`b.series_id = ${seriesList}`];
+  // Blocks that overlap the valid-time window; the merge clips within them.
+  if (f.startValidUs !== undefined) w.push(`b.last_time >= ${ts(f.startValidUs)}`);
+  if (f.endValidUs !== undefined) w.push(`b.first_time < ${ts(f.endValidUs)}`);
+  if (f.startKnownUs !== undefined) w.push(`b.known_time >= ${ts(f.startKnownUs)}`);
+  if (f.endKnownUs !== undefined) w.push(`b.known_time < ${ts(f.endKnownUs)}`);
+  if (f.runId !== undefined) w.push(`b.run_id = ${int8(f.runId)}`);
+  // AS_OF judges an uploaded version by its run's known_time alone — a backfilled run is
+  // known from its known_time on, whenever it was written — and a correction also by its
+  // change_time.
   if (f.asOfUs !== undefined)
-    where.push(
-      `p.known_time <= ${ts(f.asOfUs)} AND (p.changed_by IS NULL OR p.change_time <= ${ts(f.asOfUs)})`,
-    );
-  const cond = where.length > 0 ? `WHERE ${where.join("\n     AND ")}` : "";
-  const cols = `p.series_id, p.valid_time, p.value, p.valid_time_end, p.annotation,
-         array_to_json(p.tags)::text, p.metadata::text, p.known_time, p.run_id, p.change_time`;
-  switch (f.mode) {
-    case Mode.Corrections:
-      return `SELECT ${cols}, COALESCE(p.changed_by, r.created_by)
-    FROM points p LEFT JOIN runs r ON r.tenant_id = p.tenant_id AND r.id = p.run_id
-    ${cond}
-    ORDER BY p.series_id, p.valid_time, p.known_time, p.change_time, p.run_id`;
-    case Mode.AllVintages:
-      if (kinds === "forecast")
-        return `SELECT DISTINCT ON (p.series_id, p.valid_time, p.known_time, p.run_id) ${cols}
-    FROM points p
-    ${cond}
-    ORDER BY p.series_id, p.valid_time, p.known_time, p.run_id, p.change_time DESC`;
-      if (kinds === "mixed")
-        // FORECAST: one row per run (its newest correction). ACTUAL: only the current
-        // value, because a later upload supersedes an earlier one (kept in CORRECTIONS).
-        return `SELECT DISTINCT ON (p.series_id, p.valid_time,
-                            CASE WHEN s.kind = 2 THEN p.known_time END,
-                            CASE WHEN s.kind = 2 THEN p.run_id END) ${cols}
-    FROM points p JOIN series s ON s.tenant_id = p.tenant_id AND s.id = p.series_id
-    ${cond}
-    ORDER BY p.series_id, p.valid_time,
-             CASE WHEN s.kind = 2 THEN p.known_time END,
-             CASE WHEN s.kind = 2 THEN p.run_id END,
-             p.known_time DESC, p.change_time DESC, p.run_id DESC`;
-      break;
-    default:
-      break;
-  }
-  return `SELECT DISTINCT ON (p.series_id, p.valid_time) ${cols}
-    FROM points p
-    ${cond}
-    ORDER BY p.series_id, p.valid_time, p.known_time DESC, p.change_time DESC, p.run_id DESC`;
+    w.push(`b.known_time <= ${ts(f.asOfUs)} AND (b.changed_by IS NULL OR b.change_time <= ${ts(f.asOfUs)})`);
+  const author =
+    f.mode === Mode.Corrections
+      ? "COALESCE(b.changed_by, (SELECT r.created_by FROM runs r WHERE r.id = b.run_id))"
+      : "NULL";
+  return `SELECT b.series_id, b.first_time, b.known_time, b.change_time, b.run_id,
+         b.valid_times, b.values, b.nulls, b.valid_time_ends,
+         array_to_json(b.annotations)::text, b.tags::text, b.metadata::text, ${author}
+    FROM point_blocks b
+   WHERE ${w.join("\n     AND ")}
+   ORDER BY b.series_id, b.first_time`;
 }
 
-/** ALL_VINTAGES depends on the kinds of the selected series: one cheap query tells. */
-async function kindMix(c: TenantClient, f: ReadFilter): Promise<KindMix> {
-  const { rows } = await c.query<{ fc: boolean | null; all: boolean | null }>(
-    `SELECT bool_or(kind = 2) AS fc, bool_and(kind = 2) AS all FROM series
-      WHERE (cardinality($1::int8[]) = 0 OR id = ANY($1::int8[]))
+/** The merge rule of each selected series for a mode (ALL_VINTAGES depends on the kind). */
+async function rulesFor(c: TenantClient, f: ReadFilter): Promise<(seriesId: string) => MergeRule> {
+  if (f.mode === Mode.Corrections) return () => "corrections";
+  if (f.mode !== Mode.AllVintages) return () => "latest";
+  // FORECAST: one version per run. ACTUAL: only the current value, because a later upload
+  // supersedes an earlier one (kept in CORRECTIONS).
+  const { rows } = await c.query<{ id: string }>(
+    `SELECT id::text FROM series
+      WHERE kind = 1 AND (cardinality($1::int8[]) = 0 OR id = ANY($1::int8[]))
         AND ($2 = '' OR name = $2) AND labels @> $3::jsonb`,
     [f.seriesIds.map(String), f.name, JSON.stringify(f.labels)],
   );
-  const r = rows[0];
-  if (!r?.fc) return "actual";
-  return r.all ? "forecast" : "mixed";
+  const actual = new Set(rows.map((r) => r.id));
+  return (id) => (actual.has(id) ? "latest" : "vintages");
 }
 
-/** Tunes the planner for a streamed read: first rows fast, walk the index in order. */
+/** Tunes the planner for a streamed read: first rows fast, walk the indexes in order. */
 export const planSettings = "SET LOCAL cursor_tuple_fraction = 1; SET LOCAL enable_sort = off";
 
 /**
- * Runs a read as `COPY (SELECT …) TO STDOUT (FORMAT binary)` and yields after every
- * network chunk, once `row()` has seen each complete row of it. The COPY stream is pulled
- * only when the consumer asks for more, so a slow client stops the socket and PostgreSQL
- * with it: memory stays bounded (one chunk plus socket buffers) however large the result.
- * Stopping early (client gone) closes the connection, which ends the query; the caller's
- * transaction then cannot commit.
+ * Runs a read as `COPY (SELECT …) TO STDOUT (FORMAT binary)` and merges its sources into
+ * `sink`, yielding after every network chunk. The COPY stream is pulled only when the
+ * consumer asks for more, so a slow client stops the socket and PostgreSQL with it: memory
+ * stays bounded (one chunk, the overlapping blocks, socket buffers) however large the
+ * result. Stopping early (client gone) closes the connection, which ends the query; the
+ * caller's transaction then cannot commit.
  */
-async function* copyRows(
-  c: TenantClient,
-  f: ReadFilter,
-  row: (r: CopyBinaryReader) => void,
-): AsyncGenerator<void> {
-  const kinds = f.mode === Mode.AllVintages ? await kindMix(c, f) : "mixed";
+async function* mergeInto(c: TenantClient, f: ReadFilter, sink: PointSink): AsyncGenerator<void> {
+  const ruleFor = await rulesFor(c, f);
   await c.query(planSettings);
-  const reader = new CopyBinaryReader(f.mode === Mode.Corrections ? 11 : 10);
-  const stream = c.query(copyTo(`COPY (${readSql(f, kinds)}) TO STDOUT (FORMAT binary)`));
+  const reader = new CopyBinaryReader(readFields);
+  const merger = new BlockMerger(sink, ruleFor, { start: f.startValidUs, end: f.endValidUs });
+  const stream = c.query(copyTo(`COPY (${readSql(f)}) TO STDOUT (FORMAT binary)`));
   let failure: Error | undefined;
   stream.on("error", (err: Error) => {
     failure = err;
   });
-  const each = () => row(reader);
+  const each = () => merger.push(new Source(reader));
   let done = false;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       reader.push(chunk, each);
+      merger.run(false);
       yield;
     }
+    if (!failure) merger.run(true);
     done = true;
   } finally {
     if (!done) {
@@ -185,88 +165,82 @@ async function* copyRows(
     }
   }
   if (failure) throw failure;
+  yield;
 }
 
-/** Streams a read as columnar batches of at most `batch` rows (see copyRows). */
+/** Streams a read as columnar batches of at most `batch` rows (the object path, for JSON clients). */
 export async function* readBatches(c: TenantClient, f: ReadFilter, batch: number): AsyncGenerator<ReadBatch> {
+  const provenance = !f.valuesOnly;
   const withChangedBy = f.mode === Mode.Corrections;
   let out = newBatch();
   const full: ReadBatch[] = [];
-  let hi = Number.NaN;
-  let lo = Number.NaN;
   let seriesId = "";
-  let runHi = Number.NaN;
-  let runLo = Number.NaN;
-  let runId = "";
-  const row = (r: CopyBinaryReader) => {
+  const point = (s: Source, j: number) => {
     const i = out.length;
-    const h = r.int8Hi(0);
-    const l = r.int8Lo(0);
-    if (h !== hi || l !== lo || i === 0) {
-      if (h !== hi || l !== lo) {
-        hi = h;
-        lo = l;
-        seriesId = r.int8(0).toString();
-      }
+    if (i === 0 || out.series[out.series.length - 1]?.seriesId !== seriesId) {
       const last = out.series[out.series.length - 1];
       if (last) last.end = i;
       out.series.push({ seriesId, start: i, end: i });
     }
-    out.validTimes.push(r.timestampUs(1));
-    if (r.isNull(2)) {
+    out.validTimes.push(s.timeUs(j));
+    if (s.isNull(j)) {
       out.values.push(0);
       if (!out.nulls) out.nulls = new Array<boolean>(i).fill(false);
       out.nulls.push(true);
     } else {
-      out.values.push(r.float8(2));
+      out.values.push(s.value(j));
       out.nulls?.push(false);
     }
     // Optional columns appear (filled with "none" for earlier rows) when a row first has one.
-    if (r.isNull(3)) out.validTimeEnds?.push(0n);
+    const end = s.endUs(j);
+    if (end === 0n) out.validTimeEnds?.push(0n);
     else {
       if (!out.validTimeEnds) out.validTimeEnds = new Array<bigint>(i).fill(0n);
-      out.validTimeEnds.push(r.timestampUs(3));
+      out.validTimeEnds.push(end);
     }
-    if (r.isNull(4)) out.annotations?.push("");
+    const annotation = s.annotation(j);
+    if (annotation === "") out.annotations?.push("");
     else {
       if (!out.annotations) out.annotations = new Array<string>(i).fill("");
-      out.annotations.push(r.text(4));
+      out.annotations.push(annotation);
     }
-    if (r.isNull(5)) out.tags?.push([]);
+    const tags = s.tagList(j);
+    if (tags.length === 0) out.tags?.push([]);
     else {
       if (!out.tags) out.tags = Array.from({ length: i }, () => []);
-      out.tags.push(JSON.parse(r.text(5)) as string[]);
+      out.tags.push(tags);
     }
-    if (r.isNull(6)) out.metadata?.push("");
+    const metadata = s.metadataJson(j);
+    if (metadata === "") out.metadata?.push("");
     else {
       if (!out.metadata) out.metadata = new Array<string>(i).fill("");
-      out.metadata.push(r.text(6));
+      out.metadata.push(metadata);
     }
-    out.knownTimes.push(r.timestampUs(7));
-    const rh = r.int8Hi(8);
-    const rl = r.int8Lo(8);
-    if (rh !== runHi || rl !== runLo) {
-      runHi = rh;
-      runLo = rl;
-      runId = r.int8(8).toString();
-    }
-    out.runIds.push(runId);
-    out.changeTimes.push(r.timestampUs(9));
-    if (withChangedBy) {
-      if (!out.changedBy) out.changedBy = [];
-      out.changedBy.push(r.isNull(10) ? "" : r.text(10));
+    if (provenance) {
+      out.knownTimes.push(s.knownUs);
+      out.runIds.push(s.runIdText);
+      out.changeTimes.push(s.changeUs);
+      if (withChangedBy) {
+        if (!out.changedBy) out.changedBy = [];
+        out.changedBy.push(s.changedBy ?? "");
+      }
     }
     out.length = i + 1;
-  };
-  for await (const _ of copyRows(c, f, (r) => {
-    row(r);
     if (out.length >= batch) {
       close(out);
       full.push(out);
       out = newBatch();
     }
-  })) {
-    // One network chunk holds at most a few hundred rows: `full` stays short.
+  };
+  const sink: PointSink = {
+    startSeries(id) {
+      seriesId = id;
+    },
+    range(s, from, to) {
+      for (let j = from; j < to; j++) point(s, j);
+    },
+  };
+  for await (const _ of mergeInto(c, f, sink)) {
     while (full.length > 0) yield full.shift() as ReadBatch;
   }
   if (out.length > 0) {
@@ -277,7 +251,7 @@ export async function* readBatches(c: TenantClient, f: ReadFilter, batch: number
 
 /**
  * Streams a read as ready-encoded PointChunk bytes (see PointChunkEncoder), in groups of
- * about `batch` rows: one group per response message.
+ * at most `batch` points: one group per response message.
  */
 export async function* readEncodedChunks(
   c: TenantClient,
@@ -285,41 +259,26 @@ export async function* readEncodedChunks(
   batch: number,
   metadataBytes: (json: string) => Uint8Array,
 ): AsyncGenerator<Uint8Array[]> {
-  const withChangedBy = f.mode === Mode.Corrections;
-  const enc = new PointChunkEncoder(metadataBytes);
+  const enc = new PointChunkEncoder(metadataBytes, !f.valuesOnly, f.mode === Mode.Corrections);
   const full: Uint8Array[][] = [];
-  let hi = Number.NaN;
-  let lo = Number.NaN;
-  let seriesId = "";
-  let runHi = Number.NaN;
-  let runLo = Number.NaN;
-  let runId = new Uint8Array(0);
-  const utf8 = new TextEncoder();
-  const row = (r: CopyBinaryReader) => {
-    const h = r.int8Hi(0);
-    const l = r.int8Lo(0);
-    if (h !== hi || l !== lo || enc.count === 0) {
-      if (h !== hi || l !== lo) {
-        hi = h;
-        lo = l;
-        seriesId = r.int8(0).toString();
+  const sink: PointSink = {
+    startSeries(id) {
+      enc.startSeries(id);
+    },
+    range(s, from, to) {
+      let k = from;
+      while (k < to) {
+        const upTo = Math.min(to, k + (batch - enc.count));
+        enc.range(s, k, upTo);
+        k = upTo;
+        if (enc.count >= batch) {
+          full.push(enc.take());
+          enc.count = 0;
+        }
       }
-      enc.startSeries(seriesId);
-    }
-    const rh = r.int8Hi(8);
-    const rl = r.int8Lo(8);
-    if (rh !== runHi || rl !== runLo) {
-      runHi = rh;
-      runLo = rl;
-      runId = utf8.encode(r.int8(8).toString());
-    }
-    enc.row(r, runId, withChangedBy);
-    if (enc.count >= batch) {
-      full.push(enc.take());
-      enc.count = 0;
-    }
+    },
   };
-  for await (const _ of copyRows(c, f, row)) {
+  for await (const _ of mergeInto(c, f, sink)) {
     while (full.length > 0) yield full.shift() as Uint8Array[];
   }
   if (enc.count > 0) yield enc.take();

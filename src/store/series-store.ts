@@ -66,6 +66,9 @@ export async function listSeries(
 export async function deleteSeries(c: TenantClient, id: bigint): Promise<number | undefined> {
   const del = await c.query(`DELETE FROM series WHERE id = $1`, [id.toString()]);
   if (del.rowCount === 0) return undefined;
-  const points = await c.query(`DELETE FROM points WHERE series_id = $1`, [id.toString()]);
-  return points.rowCount ?? 0;
+  const blocks = await c.query<{ n: string }>(
+    `WITH d AS (DELETE FROM point_blocks WHERE series_id = $1 RETURNING n) SELECT COALESCE(sum(n), 0)::text AS n FROM d`,
+    [id.toString()],
+  );
+  return Number(blocks.rows[0]?.n ?? 0);
 }

@@ -47,7 +47,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const config = loadConfig({
     TDB_PORT: "0",
     TDB_DATABASE_URL: db.url,
-    TDB_LOG_LEVEL: "silent",
+    TDB_LOG_LEVEL: process.env.TDB_TEST_LOG_LEVEL ?? "silent",
     TDB_DEFAULT_RATE_LIMIT: "100000",
     ...env,
   });

@@ -151,7 +151,7 @@ describe("graceful shutdown", () => {
       .listSeries({})
       .catch((e: unknown) => ConnectError.from(e));
     expect((after as ConnectError).code).toBe(Code.Unavailable);
-    const { rows } = await srv.pool.query("SELECT count(*)::int AS n FROM points");
+    const { rows } = await srv.pool.query("SELECT COALESCE(sum(n), 0)::int AS n FROM point_blocks");
     expect(rows[0].n).toBe(2);
     await srv.close().catch(() => {});
   });
@@ -184,7 +184,7 @@ describe("limits", () => {
       .catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.InvalidArgument);
     expect((err as ConnectError).rawMessage).toMatch(/^chunks\[1\]: upload exceeds 1000 points/);
-    const { rows } = await srv.pool.query("SELECT count(*)::int AS n FROM points");
+    const { rows } = await srv.pool.query("SELECT COALESCE(sum(n), 0)::int AS n FROM point_blocks");
     expect(rows[0].n).toBe(0);
   });
 

@@ -25,7 +25,7 @@ afterAll(async () => {
 /** Counts of runs and points across all tenants, read as the superuser. */
 async function stored(): Promise<string> {
   const { rows } = await srv.pool.query(
-    "SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM points) AS points, (SELECT count(*) FROM series) AS series",
+    "SELECT (SELECT count(*) FROM runs) AS runs, (SELECT COALESCE(sum(n), 0) FROM point_blocks) AS points, (SELECT count(*) FROM series) AS series",
   );
   return JSON.stringify(rows[0]);
 }
@@ -35,6 +35,10 @@ const stream = (msgs: Msg[]) =>
   (async function* () {
     yield* msgs;
   })();
+
+/** `count` hourly times from hour `from`. */
+const hours = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => t + BigInt(from + i) * h);
 
 const chunk = (extra: object = {}) => ({
   series: { seriesId },
@@ -81,7 +85,33 @@ describe("uploads refuse bad input with InvalidArgument naming the field, and wr
           chunks: [chunk({ validTimes: [t + 5n * h, t + 6n * h] }), chunk({ validTimes: [t, t + 5n * h] })],
         },
       ],
-      /duplicate valid time .* for series target/,
+      /^chunks\[0\]\.valid_times: duplicate valid time 2024-06-01T05:00:00.000Z for series \d+ in one upload/,
+    ],
+    [
+      "duplicate valid times of one series named by id and by name",
+      () => [
+        {
+          header: {},
+          chunks: [
+            chunk({ validTimes: [t, t + h] }),
+            { series: { name: "target" }, validTimes: [t + h], values: [9] },
+          ],
+        },
+      ],
+      /duplicate valid time .* for series target in one upload/,
+    ],
+    [
+      "duplicate valid times between long chunks (blocks) of one series",
+      () => [
+        {
+          header: {},
+          chunks: [
+            chunk({ validTimes: hours(0, 600), values: Array(600).fill(1) }),
+            chunk({ validTimes: hours(598, 600), values: Array(600).fill(2) }),
+          ],
+        },
+      ],
+      /^chunks\[0\]\.valid_times: duplicate valid time .* for series target in one upload/,
     ],
     [
       "NaN",

@@ -86,7 +86,10 @@ describe("series", () => {
     const id = up.seriesIds.doomed ?? "";
     expect((await client.deleteSeries({ seriesId: id })).deletedValueCount).toBe(2n);
     expect(await readAll(client, { seriesIds: [id] })).toEqual([]);
-    const { rows } = await srv.pool.query("SELECT count(*)::int AS n FROM points WHERE series_id = $1", [id]);
+    const { rows } = await srv.pool.query(
+      "SELECT count(*)::int AS n FROM point_blocks WHERE series_id = $1",
+      [id],
+    );
     expect(rows[0].n).toBe(0);
     const again = await client.deleteSeries({ seriesId: id }).catch((e: unknown) => ConnectError.from(e));
     expect((again as ConnectError).code).toBe(Code.NotFound);

@@ -122,7 +122,7 @@ describe("lists and reads never show the other tenant", () => {
 });
 
 describe("row-level security under the server's role", () => {
-  const tables = ["tenants", "users", "api_keys", "series", "runs", "points", "rate_limit_counters"];
+  const tables = ["tenants", "users", "api_keys", "series", "runs", "point_blocks", "rate_limit_counters"];
 
   it("an unfiltered SELECT on every tenant table sees only the current tenant's rows", async () => {
     for (const table of tables) {

@@ -752,7 +752,12 @@ type ReadValuesRequest struct {
 	// The view.
 	Mode ReadMode `protobuf:"varint,9,opt,name=mode,proto3,enum=tdb.v1.ReadMode" json:"mode,omitempty"`
 	// Points per chunk (default 10000, max 100000).
-	ChunkSize     int32 `protobuf:"varint,10,opt,name=chunk_size,json=chunkSize,proto3" json:"chunk_size,omitempty"`
+	ChunkSize int32 `protobuf:"varint,10,opt,name=chunk_size,json=chunkSize,proto3" json:"chunk_size,omitempty"`
+	// LATEST and AS_OF only: leave out known_times, run_ids and change_times, so
+	// each point is its valid time and value (plus nulls, interval ends,
+	// annotations, tags and metadata when it has them). About five times less
+	// for a client to decode.
+	ValuesOnly    bool `protobuf:"varint,11,opt,name=values_only,json=valuesOnly,proto3" json:"values_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -855,6 +860,13 @@ func (x *ReadValuesRequest) GetChunkSize() int32 {
 		return x.ChunkSize
 	}
 	return 0
+}
+
+func (x *ReadValuesRequest) GetValuesOnly() bool {
+	if x != nil {
+		return x.ValuesOnly
+	}
+	return false
 }
 
 // ReadValuesResponse is one message of the result stream.
@@ -1340,7 +1352,7 @@ const file_tdb_v1_time_series_service_proto_rawDesc = "" +
 	"\rseries_counts\x18\x04 \x03(\v2\x13.tdb.v1.SeriesCountR\fseriesCounts\x1a<\n" +
 	"\x0eSeriesIdsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa2\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc3\x04\n" +
 	"\x11ReadValuesRequest\x12\x1d\n" +
 	"\n" +
 	"series_ids\x18\x01 \x03(\tR\tseriesIds\x12\x12\n" +
@@ -1356,7 +1368,9 @@ const file_tdb_v1_time_series_service_proto_rawDesc = "" +
 	"\x04mode\x18\t \x01(\x0e2\x10.tdb.v1.ReadModeR\x04mode\x12\x1d\n" +
 	"\n" +
 	"chunk_size\x18\n" +
-	" \x01(\x05R\tchunkSize\x1a9\n" +
+	" \x01(\x05R\tchunkSize\x12\x1f\n" +
+	"\vvalues_only\x18\v \x01(\bR\n" +
+	"valuesOnly\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"@\n" +

@@ -147,7 +147,7 @@ class UploadBatchResponse(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., point_count: _Optional[int] = ..., series_ids: _Optional[_Mapping[str, str]] = ..., series_counts: _Optional[_Iterable[_Union[_types_pb2.SeriesCount, _Mapping]]] = ...) -> None: ...
 
 class ReadValuesRequest(_message.Message):
-    __slots__ = ("series_ids", "name", "labels", "start_valid", "end_valid", "start_known", "end_known", "as_of", "mode", "chunk_size")
+    __slots__ = ("series_ids", "name", "labels", "start_valid", "end_valid", "start_known", "end_known", "as_of", "mode", "chunk_size", "values_only")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -165,6 +165,7 @@ class ReadValuesRequest(_message.Message):
     AS_OF_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     CHUNK_SIZE_FIELD_NUMBER: _ClassVar[int]
+    VALUES_ONLY_FIELD_NUMBER: _ClassVar[int]
     series_ids: _containers.RepeatedScalarFieldContainer[str]
     name: str
     labels: _containers.ScalarMap[str, str]
@@ -175,7 +176,8 @@ class ReadValuesRequest(_message.Message):
     as_of: _timestamp_pb2.Timestamp
     mode: _types_pb2.ReadMode
     chunk_size: int
-    def __init__(self, series_ids: _Optional[_Iterable[str]] = ..., name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., start_valid: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_valid: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_known: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_known: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., mode: _Optional[_Union[_types_pb2.ReadMode, str]] = ..., chunk_size: _Optional[int] = ...) -> None: ...
+    values_only: bool
+    def __init__(self, series_ids: _Optional[_Iterable[str]] = ..., name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., start_valid: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_valid: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_known: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_known: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., mode: _Optional[_Union[_types_pb2.ReadMode, str]] = ..., chunk_size: _Optional[int] = ..., values_only: _Optional[bool] = ...) -> None: ...
 
 class ReadValuesResponse(_message.Message):
     __slots__ = ("chunks",)

@@ -1,0 +1,166 @@
+import type { Source } from "./block-source.js";
+
+/** Where merged points go: the wire encoder, or the object builder for JSON clients. */
+export interface PointSink {
+  /** The following points belong to this series. */
+  startSeries(seriesId: string): void;
+  /** Points [from, to) of one source, in order. */
+  range(src: Source, from: number, to: number): void;
+}
+
+/**
+ * How versions of one (series, valid time) become output:
+ * - "latest": the newest version (known time, then change time, then run id);
+ * - "vintages": per run (known time, run id) its newest correction, oldest run first;
+ * - "corrections": every version, oldest first.
+ */
+export type MergeRule = "latest" | "vintages" | "corrections";
+
+/**
+ * Merges the blocks of each series into valid-time order, resolving versions by `rule`.
+ *
+ * Sources arrive ordered by (series, first valid time). A sweep holds the "active"
+ * sources; the next source's first time is the frontier: no later source can hold a time
+ * before it, so every time below it is final and can be emitted. One active source (the
+ * common case: one run, blocks end to end) is emitted as a whole range; where several
+ * overlap, each valid time is resolved among the few sources that hold it. Memory is the
+ * blocks that overlap, however long the read.
+ *
+ * `push` sources as they are parsed, then `run(false)` to emit what is final; `run(true)`
+ * once the stream has ended.
+ */
+export class BlockMerger {
+  private readonly queue: Source[] = [];
+  private queueHead = 0;
+  private active: Source[] = [];
+  private seriesHi = Number.NaN;
+  private seriesLo = Number.NaN;
+  private seriesRule: MergeRule;
+
+  /**
+   * @param ruleFor the rule for a series (ALL_VINTAGES treats ACTUAL series as "latest").
+   * @param window valid-time window [start, end) in µs, clipped within blocks.
+   */
+  constructor(
+    private readonly sink: PointSink,
+    private readonly ruleFor: (seriesId: string) => MergeRule,
+    private readonly window: { start: bigint | undefined; end: bigint | undefined },
+  ) {
+    this.seriesRule = "latest";
+  }
+
+  push(src: Source): void {
+    this.queue.push(src);
+  }
+
+  run(final: boolean): void {
+    for (;;) {
+      let next = this.peek();
+      if (this.active.length === 0) {
+        if (!next) break;
+        if (next.seriesHi !== this.seriesHi || next.seriesLo !== this.seriesLo) {
+          this.seriesHi = next.seriesHi;
+          this.seriesLo = next.seriesLo;
+          this.seriesRule = this.ruleFor(next.seriesId);
+          this.sink.startSeries(next.seriesId);
+        }
+      }
+      // Load every source of this series that starts at or before the smallest head.
+      while (next && this.sameSeries(next) && (this.active.length === 0 || this.startsByHead(next))) {
+        this.queueHead++;
+        next.clip(this.window.start, this.window.end);
+        if (next.pos < next.end) this.activate(next);
+        next = this.peek();
+      }
+      // Without the next source the frontier is unknown: wait for more, unless at the end.
+      if (!next && !final) break;
+      if (this.active.length === 0) continue;
+      const frontier = next && this.sameSeries(next) ? next : undefined;
+      this.emitBelow(frontier);
+      this.active = this.active.filter((s) => s.pos < s.end);
+      if (this.active.length === 0 && !next) break;
+    }
+    // Drop consumed sources from the queue now and then (it holds one network chunk's rows).
+    if (this.queueHead > 64) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private peek(): Source | undefined {
+    return this.queue[this.queueHead];
+  }
+
+  private sameSeries(s: Source): boolean {
+    return s.seriesHi === this.seriesHi && s.seriesLo === this.seriesLo;
+  }
+
+  /** True when `s` starts at or before the smallest head of the active sources. */
+  private startsByHead(s: Source): boolean {
+    const [h, l] = this.minHead();
+    return s.firstHi < h || (s.firstHi === h && s.firstLo <= l);
+  }
+
+  private minHead(): [number, number] {
+    let h = Number.POSITIVE_INFINITY;
+    let l = 0;
+    for (const s of this.active) {
+      if (s.pos >= s.end) continue;
+      const sh = s.hi(s.pos);
+      if (sh < h || (sh === h && s.lo(s.pos) < l)) {
+        h = sh;
+        l = s.lo(s.pos);
+      }
+    }
+    return [h, l];
+  }
+
+  /** Adds a source to the active ones, kept in the order the series' rule emits versions in. */
+  private activate(s: Source): void {
+    const order = versionOrder[this.seriesRule];
+    let i = this.active.length;
+    while (i > 0 && order(this.active[i - 1] as Source, s) > 0) i--;
+    this.active.splice(i, 0, s);
+  }
+
+  /** Emits every point before the frontier's first time (all of them without a frontier). */
+  private emitBelow(frontier: Source | undefined): void {
+    const rule = this.seriesRule;
+    for (;;) {
+      const live = this.active.filter((s) => s.pos < s.end);
+      if (live.length === 0) return;
+      if (live.length === 1) {
+        const s = live[0] as Source;
+        const to = frontier ? s.lowerBound(frontier.firstHi, frontier.firstLo, s.pos, s.end) : s.end;
+        if (to > s.pos) this.sink.range(s, s.pos, to);
+        s.pos = to;
+        return;
+      }
+      const [h, l] = this.minHead();
+      if (frontier && (h > frontier.firstHi || (h === frontier.firstHi && l >= frontier.firstLo))) return;
+      let emittedRun: Source | undefined;
+      for (const s of live) {
+        if (s.hi(s.pos) !== h || s.lo(s.pos) !== l) continue;
+        if (rule === "corrections") this.sink.range(s, s.pos, s.pos + 1);
+        else if (rule === "latest") {
+          if (!emittedRun) this.sink.range(s, s.pos, s.pos + 1);
+        } else if (!emittedRun || emittedRun.knownUs !== s.knownUs || emittedRun.runId !== s.runId) {
+          // "vintages": sources are ordered by (known, run, newest change first): the
+          // first of each (known, run) group is its newest correction.
+          this.sink.range(s, s.pos, s.pos + 1);
+        }
+        emittedRun = s;
+        s.pos++;
+      }
+    }
+  }
+}
+
+const cmp = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** For each rule, the order its versions of one valid time are considered in. */
+const versionOrder: Record<MergeRule, (a: Source, b: Source) => number> = {
+  latest: (a, b) => cmp(b.knownUs, a.knownUs) || cmp(b.changeUs, a.changeUs) || cmp(b.runId, a.runId),
+  vintages: (a, b) => cmp(a.knownUs, b.knownUs) || cmp(a.runId, b.runId) || cmp(b.changeUs, a.changeUs),
+  corrections: (a, b) => cmp(a.knownUs, b.knownUs) || cmp(a.changeUs, b.changeUs) || cmp(a.runId, b.runId),
+};
