@@ -28,7 +28,7 @@ export interface IngestFigures {
   tdb: number;
   plain?: number;
   layout?: number;
-  /** TDB's SQL path alone: \copy into a temp staging table, then INSERT … SELECT in index order. */
+  /** TDB's SQL path alone: \copy blocks into a temp staging table, then INSERT … SELECT in index order. */
   staged?: number;
 }
 
@@ -67,7 +67,7 @@ export async function benchIngest(env: BenchEnv, tenant: { tenantId: string; key
         `CREATE TABLE bench_plain (series_id bigint, valid_time timestamptz, value float8,
                                    PRIMARY KEY (series_id, valid_time))`,
       );
-      await env.pool.query(`CREATE TABLE bench_layout (LIKE points INCLUDING ALL)`);
+      await env.pool.query(`CREATE TABLE bench_layout (LIKE point_blocks INCLUDING ALL)`);
       await env.pool.query("CHECKPOINT");
       const plain = await psql(
         bin,
@@ -83,22 +83,22 @@ export async function benchIngest(env: BenchEnv, tenant: { tenantId: string; key
       figures.plain = n / plain;
       figures.layout = n / layout;
       await env.pool.query(`TRUNCATE bench_layout`);
-      // What TDB's SQL does, without Node, the network or RLS: COPY into a temp staging
-      // table, then one INSERT … SELECT sorted into index order, in one transaction.
+      // What TDB's SQL does, without Node, the network or RLS: COPY blocks into a temp
+      // staging table, then one INSERT … SELECT in index order, in one transaction.
       const stagingFile = path.join(dir, "staging.bin");
       await writeStagingCopyFile(stagingFile, shape);
       const script = path.join(dir, "staged.sql");
       await writeFile(
         script,
         `BEGIN;
-SET LOCAL work_mem = '128MB';
-CREATE TEMP TABLE tdb_staging (ref int4, valid_time timestamptz, value float8, valid_time_end timestamptz,
-  annotation text, tags text[], metadata jsonb) ON COMMIT DROP;
+CREATE TEMP TABLE tdb_staging (ref int4, first_time timestamptz, last_time timestamptz, n int4, valid_times bytea,
+  values bytea, nulls bytea, valid_time_ends bytea, annotations text[], tags jsonb, metadata jsonb) ON COMMIT DROP;
 \\copy tdb_staging FROM '${stagingFile}' (FORMAT binary)
-INSERT INTO bench_layout (tenant_id, series_id, valid_time, known_time, change_time, run_id,
-                          value, valid_time_end, annotation, tags, metadata)
-  SELECT '${tenant.tenantId}', ref + 1, valid_time, now(), now(), 42, value, valid_time_end, annotation, tags, metadata
-    FROM tdb_staging ORDER BY ref, valid_time;
+INSERT INTO bench_layout (tenant_id, series_id, first_time, last_time, known_time, change_time, run_id, n,
+                          valid_times, values, nulls, valid_time_ends, annotations, tags, metadata)
+  SELECT '${tenant.tenantId}', ref + 1, first_time, last_time, now(), now(), 42, n,
+         valid_times, values, nulls, valid_time_ends, annotations, tags, metadata
+    FROM tdb_staging ORDER BY ref, first_time;
 COMMIT;
 `,
       );
@@ -121,7 +121,7 @@ export function printIngest(f: IngestFigures): void {
   else {
     console.log(`  baseline psql \\copy binary, plain table (series_id, valid_time) PK: ${rate(f.plain)}`);
     console.log(
-      `  psql \\copy binary into TDB's points layout:                       ${rate(f.layout ?? 0)}`,
+      `  psql \\copy binary into TDB's point_blocks layout (2,000-point blocks): ${rate(f.layout ?? 0)}`,
     );
   }
   if (f.staged !== undefined)

@@ -25,11 +25,11 @@ export async function benchMemory(env: BenchEnv, series = 5000): Promise<MemoryF
   let sampler = sampleRss(env.server.pid);
   const up = await uploadRun(env.server.url, tenant.key, "mem", shape, 0);
   const upload = sampler.stop();
-  await env.pool.query("VACUUM ANALYZE points");
+  await env.pool.query("VACUUM ANALYZE point_blocks");
   sampler = sampleRss(env.server.pid);
   let got = 0;
   const down = await timed(async () => {
-    got = await readAll(env.server.url, tenant.key);
+    got = await readAll(env.server.url, tenant.key, undefined, false);
   });
   const read = sampler.stop();
   if (got !== n) throw new Error(`read returned ${got} points, expected ${n}`);

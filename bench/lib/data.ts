@@ -4,6 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type UploadRequest, UploadRequestSchema } from "../../gen/tdb/v1/time_series_service_pb.js";
 import { type PointChunk, PointChunkSchema, SeriesKind } from "../../gen/tdb/v1/types_pb.js";
+import { encodeBlock, type PointColumns } from "../../src/store/block-encoder.js";
 import { CopyWriter, copyHeader, copyTrailer } from "../../src/store/copy-binary.js";
 
 /** The benchmark's data set: `series` series × `points` hourly points each. */
@@ -77,35 +78,67 @@ export async function writePlainCopyFile(file: string, shape: Shape, run = 0): P
 }
 
 /**
- * The same points in the column order of TDB's `points` table (tenant_id, series_id,
- * valid_time, known_time, change_time, run_id, value, then five NULL extras), sorted the
- * way TDB stores them.
+ * The same points as rows of TDB's `point_blocks` table (migration 0005): one block per
+ * series of 2,000 points, times and values packed big-endian, as TDB stores them.
  */
 export async function writeLayoutCopyFile(file: string, shape: Shape, tenantId: string): Promise<void> {
   const uuid = Buffer.from(tenantId.replaceAll("-", ""), "hex");
   const known = t0Us - 86_400_000_000n;
-  await writeCopyFile(file, shape, (w, i, j, t) => {
-    w.fieldCount(12);
+  await writeSeriesCopyFile(file, shape, (w, i, block) => {
+    w.fieldCount(16);
     w.uuid(uuid);
     w.int8(BigInt(i + 1));
-    w.timestampUs(t);
+    w.timestampUs(block.validTimes[0] as bigint);
+    w.timestampUs(block.validTimes[block.validTimes.length - 1] as bigint);
     w.timestampUs(known);
     w.timestampUs(known);
     w.int8(42n);
-    w.float8(pointValue(i, j));
-    for (let k = 0; k < 5; k++) w.null();
+    w.int4(block.validTimes.length);
+    w.bytea(bigEndian(BigInt64Array.from(block.validTimes)));
+    w.bytea(bigEndian(Float64Array.from(block.values)));
+    for (let k = 0; k < 6; k++) w.null();
   });
 }
 
-/** The same points in the column order of TDB's staging table (ref, valid_time, value, 4 extras). */
+/** The same points as rows of TDB's staging table, encoded by the server's own encodeBlock. */
 export async function writeStagingCopyFile(file: string, shape: Shape): Promise<void> {
-  await writeCopyFile(file, shape, (w, i, j, t) => {
-    w.fieldCount(7);
-    w.int4(i);
-    w.timestampUs(t);
-    w.float8(pointValue(i, j));
-    for (let k = 0; k < 4; k++) w.null();
+  await writeSeriesCopyFile(file, shape, (w, i, block) => {
+    encodeBlock(w, i, block, undefined, 0, block.validTimes.length);
   });
+}
+
+function bigEndian(a: BigInt64Array | Float64Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).swap64();
+}
+
+/** Writes one COPY row (or more) per series, given its points as columns. */
+async function writeSeriesCopyFile(
+  file: string,
+  shape: Shape,
+  rows: (w: CopyWriter, i: number, block: PointColumns) => void,
+): Promise<void> {
+  const out = createWriteStream(file);
+  const w = new CopyWriter();
+  w.raw(copyHeader);
+  const validTimes: bigint[] = [];
+  for (let j = 0; j < shape.points; j++) validTimes.push(t0Us + BigInt(j) * hourUs);
+  for (let i = 0; i < shape.series; i++) {
+    const values = validTimes.map((_, j) => pointValue(i, j));
+    const block: PointColumns = {
+      validTimes,
+      values,
+      nulls: undefined,
+      validTimeEnds: undefined,
+      annotations: undefined,
+      tags: undefined,
+      metadata: undefined,
+    };
+    rows(w, i, block);
+    if (w.length > 1 << 20 && !out.write(w.take())) await once(out, "drain");
+  }
+  w.raw(copyTrailer);
+  out.end(w.take());
+  await once(out, "finish");
 }
 
 async function writeCopyFile(
