@@ -12,8 +12,9 @@ const lockId = 7_120_251;
  * Applies the numbered SQL files of `store/migrations/` that are not yet recorded in
  * `tdb_migrations`, in order, each in its own transaction. Safe to call from several
  * processes at once (an advisory lock serialises them). Returns the versions applied.
+ * `upTo` stops after that version (tests of a migration start from the schema before it).
  */
-export async function migrate(pool: pg.Pool): Promise<number[]> {
+export async function migrate(pool: pg.Pool, upTo = Number.POSITIVE_INFINITY): Promise<number[]> {
   const files = (await readdir(migrationsDir)).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
   const client = await pool.connect();
   const applied: number[] = [];
@@ -30,7 +31,7 @@ export async function migrate(pool: pg.Pool): Promise<number[]> {
     );
     for (const file of files) {
       const version = Number(file.slice(0, 4));
-      if (done.has(version)) continue;
+      if (done.has(version) || version > upTo) continue;
       const sql = await readFile(path.join(migrationsDir, file), "utf8");
       try {
         await client.query("BEGIN");
