@@ -110,6 +110,15 @@ func TestUploadsAndReadsBack10000Points(t *testing.T) {
 			}
 			sameValues(t, latest[0], want)
 
+			lean, err := c.Read(ctx, &tdbv1.ReadValuesRequest{SeriesIds: []string{id}, ValuesOnly: true})
+			if err != nil {
+				t.Fatalf("Read LATEST values_only: %v", err)
+			}
+			if len(lean) != 1 || len(lean[0].KnownTimes) != 0 || len(lean[0].RunIDs) != 0 {
+				t.Fatalf("Read values_only returned %d series with known times or run ids", len(lean))
+			}
+			sameValues(t, lean[0], want)
+
 			vintages, err := c.Read(ctx, &tdbv1.ReadValuesRequest{
 				Name: name, Labels: map[string]string{"lang": "go"}, Mode: tdbv1.ReadMode_READ_MODE_ALL_VINTAGES,
 			})

@@ -64,6 +64,10 @@ def test_uploads_10000_points_and_reads_them_back_in_latest_and_all_vintages(tdb
     assert set(latest["name"]) == {name}
     assert str(latest["valid_time"].dt.tz) == "UTC"
 
+    lean = tdb.read(series_ids=[series.series_id], mode="latest", values_only=True)
+    assert list(lean.columns) == ["series_id", "name", "valid_time", "value"]
+    pd.testing.assert_frame_equal(points_of(lean), points_of(df))
+
     vintages = tdb.read(name=name, labels={"site": "a"}, mode="all_vintages")
     pd.testing.assert_frame_equal(points_of(vintages), points_of(df))
     assert set(vintages["run_id"]) == {run.run_id}

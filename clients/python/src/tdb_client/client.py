@@ -189,12 +189,14 @@ class TdbClient:
         end_known: Time | None = None,
         as_of: Time | None = None,
         chunk_size: int = 0,
+        values_only: bool = False,
     ) -> pd.DataFrame:
         """Reads values in a bitemporal ``mode`` ("latest", "as_of", "all_vintages",
         "corrections") into a long DataFrame: series_id, name, valid_time (UTC), value (NaN
         = null), and the columns the mode fills (known_time, run_id, change_time,
         changed_by, ...). Valid/known ranges are [start, end). With no series filter every
-        series of the tenant is read.
+        series of the tenant is read. ``values_only`` (latest and as_of) leaves out
+        known_time, run_id and change_time: less to transfer and decode.
         """
         req = ts.ReadValuesRequest(
             series_ids=list(series_ids),
@@ -202,6 +204,7 @@ class TdbClient:
             labels=dict(labels or {}),
             mode=_mode(mode),
             chunk_size=chunk_size,
+            values_only=values_only,
         )
         for fieldname, value in (
             ("start_valid", start_valid),
