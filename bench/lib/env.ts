@@ -88,7 +88,9 @@ export async function startBenchEnv(): Promise<BenchEnv> {
 
 async function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  // TDB_BENCH_NODE_ARGS adds Node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extra = (process.env.TDB_BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+  const child: ChildProcess = spawn(process.execPath, [...extra, "--import", "tsx", "src/main.ts"], {
     cwd: root,
     env: {
       ...process.env,

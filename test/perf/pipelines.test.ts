@@ -8,7 +8,7 @@ import {
   UploadRequestSchema,
 } from "../../gen/tdb/v1/time_series_service_pb.js";
 import { PointChunkSchema, ReadMode, SeriesKind } from "../../gen/tdb/v1/types_pb.js";
-import { Mode, planSettings, readSql } from "../../src/store/read-values.js";
+import { Mode, planSettings, type ReadFilter, readSql } from "../../src/store/read-values.js";
 import { clientFor } from "../helpers/clients.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
@@ -109,7 +109,7 @@ describe("bulk pipelines at size", () => {
     expect([...seen.values()].every((n) => n === pointsPerSeries)).toBe(true);
   });
 
-  it("plans a read as an index scan of point_blocks_key, without a Sort", async () => {
+  it("plans every read mode as an index scan of point_blocks_key, without a Sort", async () => {
     await srv.pool.query("ANALYZE point_blocks");
     const c = await srv.pool.connect();
     try {
@@ -118,14 +118,23 @@ describe("bulk pipelines at size", () => {
       );
       await c.query(planSettings);
       const plans: string[] = [];
-      for (const filter of [
-        { seriesIds: [], name: "", labels: {} },
-        { seriesIds: [], name: name(7), labels: {} },
-        { seriesIds: [], name: "", labels: {}, startValidUs: t0, endValidUs: t0 + 100n * hour },
-      ]) {
-        const { rows } = await c.query<{ "QUERY PLAN": string }>(
-          `EXPLAIN ${readSql({ mode: Mode.Latest, ...filter })}`,
-        );
+      const filters: ReadFilter[] = [
+        { mode: Mode.Latest, seriesIds: [], name: "", labels: {} },
+        { mode: Mode.Latest, seriesIds: [], name: name(7), labels: {} },
+        {
+          mode: Mode.Latest,
+          seriesIds: [],
+          name: "",
+          labels: {},
+          startValidUs: t0,
+          endValidUs: t0 + 100n * hour,
+        },
+        { mode: Mode.AsOf, seriesIds: [], name: "", labels: {}, asOfUs: t0 },
+        { mode: Mode.AllVintages, seriesIds: [], name: "", labels: { k: "v" }, startKnownUs: t0 },
+        { mode: Mode.Corrections, seriesIds: [7n], name: "", labels: {} },
+      ];
+      for (const filter of filters) {
+        const { rows } = await c.query<{ "QUERY PLAN": string }>(`EXPLAIN ${readSql(filter)}`);
         plans.push(rows.map((r) => r["QUERY PLAN"]).join("\n"));
       }
       for (const plan of plans) {
