@@ -73,7 +73,8 @@ export async function startServer(config: Config, pool: pg.Pool, logger: Logger)
     ],
     readMaxBytes: config.TDB_MAX_MESSAGE_BYTES,
     writeMaxBytes: config.TDB_MAX_MESSAGE_BYTES,
-    compressMinBytes: config.TDB_COMPRESS_MIN_BYTES === 0 ? Number.MAX_SAFE_INTEGER : config.TDB_COMPRESS_MIN_BYTES,
+    compressMinBytes:
+      config.TDB_COMPRESS_MIN_BYTES === 0 ? Number.MAX_SAFE_INTEGER : config.TDB_COMPRESS_MIN_BYTES,
     shutdownSignal: shutdown.signal,
     fallback: (req, res) => plainHttp(req, res, metrics, health),
   });
