@@ -254,31 +254,33 @@ export class Ingest {
     resolved: { index: number; seriesId: string; name: string; labels: Record<string, string> }[],
     seriesIds: string[],
   ): Promise<InvalidInputError | undefined> {
-    const { rows } = await this.c.query<{ series_id: string; valid_times: Buffer }>(
-      `SELECT m.series_id::text, s.valid_times
-         FROM tdb_staging s JOIN tdb_refmap m USING (ref)
-        WHERE m.series_id = ANY($1::int8[])
-        ORDER BY m.series_id`,
-      [seriesIds],
-    );
-    const bySeries = new Map<string, Buffer[]>();
-    for (const r of rows) {
-      const list = bySeries.get(r.series_id) ?? [];
-      list.push(r.valid_times);
-      bySeries.set(r.series_id, list);
-    }
-    for (const [seriesId, blocks] of bySeries) {
-      const all = Buffer.concat(blocks).swap64();
-      const times = new BigInt64Array(all.buffer, all.byteOffset, all.length / 8).sort();
-      for (let k = 1; k < times.length; k++) {
-        if (times[k] !== times[k - 1]) continue;
-        const series = resolved.find((r) => r.seriesId === seriesId);
-        const state = [...this.refs.values()].find((s) => s.index === series?.index);
-        return this.duplicate(
-          state ? `${state.firstPath}.valid_times` : "chunks",
-          series ? seriesKey(series.name, series.labels) : seriesId,
-          times[k] as bigint,
-        );
+    // A few series at a time, so reading blocks back never holds much of the upload.
+    for (let k = 0; k < seriesIds.length; k += 32) {
+      const { rows } = await this.c.query<{ series_id: string; valid_times: Buffer }>(
+        `SELECT m.series_id::text, s.valid_times
+           FROM tdb_staging s JOIN tdb_refmap m USING (ref)
+          WHERE m.series_id = ANY($1::int8[])`,
+        [seriesIds.slice(k, k + 32)],
+      );
+      const bySeries = new Map<string, Buffer[]>();
+      for (const r of rows) {
+        const list = bySeries.get(r.series_id) ?? [];
+        list.push(r.valid_times);
+        bySeries.set(r.series_id, list);
+      }
+      for (const [seriesId, blocks] of bySeries) {
+        const all = Buffer.concat(blocks).swap64();
+        const times = new BigInt64Array(all.buffer, all.byteOffset, all.length / 8).sort();
+        for (let i = 1; i < times.length; i++) {
+          if (times[i] !== times[i - 1]) continue;
+          const series = resolved.find((r) => r.seriesId === seriesId);
+          const state = [...this.refs.values()].find((st) => st.index === series?.index);
+          return this.duplicate(
+            state ? `${state.firstPath}.valid_times` : "chunks",
+            series ? seriesKey(series.name, series.labels) : seriesId,
+            times[i] as bigint,
+          );
+        }
       }
     }
     return undefined;
