@@ -3,7 +3,7 @@ import { benchGrowth, printGrowth } from "./growth.js";
 import { benchIngest, printIngest } from "./ingest.js";
 import { startBenchEnv } from "./lib/env.js";
 import { benchMemory, printMemory } from "./memory.js";
-import { benchRead, printRead } from "./read.js";
+import { benchRead, benchReadMerged, printRead, printReadMerged } from "./read.js";
 import { benchSmallCalls, printSmallCalls } from "./small-calls.js";
 
 /** `npm run bench`: every benchmark in one PostgreSQL and one server, in a fixed order. */
@@ -20,8 +20,10 @@ try {
   const tenant = await env.newTenant("bench");
   const ingest = await benchIngest(env, tenant, "bench");
   printIngest(ingest);
-  printRead(await benchRead(env, tenant));
+  const read = await benchRead(env, tenant);
+  printRead(read);
   printGrowth(await benchGrowth(env, tenant.key, "bench", ingest.tdb));
+  printReadMerged(await benchReadMerged(env, tenant.key), read);
   printSmallCalls(await benchSmallCalls(env, tenant.key));
   printMemory(await benchMemory(env));
 } finally {

@@ -101,6 +101,29 @@ ROLLBACK;
   return figures;
 }
 
+/**
+ * LATEST over the same 2 M values after the growth benchmark stored ten runs of each: the
+ * server merges ten overlapping versions per value. Returns points per second.
+ */
+export async function benchReadMerged(env: BenchEnv, key: string): Promise<number> {
+  const n = standard.series * standard.points;
+  await env.pool.query("VACUUM ANALYZE point_blocks");
+  await readAll(env.server.url, key); // warm-up
+  let got = 0;
+  const seconds = await timed(async () => {
+    got = await readAll(env.server.url, key);
+  });
+  if (got !== n) throw new Error(`read returned ${got} points, expected ${n}`);
+  return n / seconds;
+}
+
+export function printReadMerged(rate10: number, f: ReadFigures): void {
+  console.log("\n== read after growth: LATEST over the same 2,000,000 values, ten runs of each ==");
+  console.log(
+    `  TDB ReadValues values_only: ${rate(rate10)}   (${(rate10 / f.tdb).toFixed(2)} of the one-run read${f.plain ? `, ${(rate10 / f.plain).toFixed(2)} of the psql baseline` : ""})`,
+  );
+}
+
 export function printRead(f: ReadFigures): void {
   console.log(`\n== read: LATEST over ${f.points.toLocaleString("en")} points ==`);
   if (f.plain === undefined) console.log("  psql not found (set TDB_PSQL): baseline skipped");

@@ -36,6 +36,9 @@ export class BlockMerger {
   private seriesHi = Number.NaN;
   private seriesLo = Number.NaN;
   private seriesRule: MergeRule;
+  /** The smallest head, as set by minHead(). */
+  private headHi = 0;
+  private headLo = 0;
 
   /**
    * @param ruleFor the rule for a series (ALL_VINTAGES treats ACTUAL series as "latest").
@@ -97,11 +100,12 @@ export class BlockMerger {
 
   /** True when `s` starts at or before the smallest head of the active sources. */
   private startsByHead(s: Source): boolean {
-    const [h, l] = this.minHead();
-    return s.firstHi < h || (s.firstHi === h && s.firstLo <= l);
+    this.minHead();
+    return s.firstHi < this.headHi || (s.firstHi === this.headHi && s.firstLo <= this.headLo);
   }
 
-  private minHead(): [number, number] {
+  /** Sets headHi/headLo to the smallest head (next valid time) of the active sources. */
+  private minHead(): void {
     let h = Number.POSITIVE_INFINITY;
     let l = 0;
     for (const s of this.active) {
@@ -112,7 +116,8 @@ export class BlockMerger {
         l = s.lo(s.pos);
       }
     }
-    return [h, l];
+    this.headHi = h;
+    this.headLo = l;
   }
 
   /** Adds a source to the active ones, kept in the order the series' rule emits versions in. */
@@ -126,32 +131,39 @@ export class BlockMerger {
   /** Emits every point before the frontier's first time (all of them without a frontier). */
   private emitBelow(frontier: Source | undefined): void {
     const rule = this.seriesRule;
+    this.active = this.active.filter((s) => s.pos < s.end);
     for (;;) {
-      const live = this.active.filter((s) => s.pos < s.end);
-      if (live.length === 0) return;
-      if (live.length === 1) {
-        const s = live[0] as Source;
+      const active = this.active;
+      if (active.length === 0) return;
+      if (active.length === 1) {
+        const s = active[0] as Source;
         const to = frontier ? s.lowerBound(frontier.firstHi, frontier.firstLo, s.pos, s.end) : s.end;
         if (to > s.pos) this.sink.range(s, s.pos, to);
         s.pos = to;
         return;
       }
-      const [h, l] = this.minHead();
+      this.minHead();
+      const h = this.headHi;
+      const l = this.headLo;
       if (frontier && (h > frontier.firstHi || (h === frontier.firstHi && l >= frontier.firstLo))) return;
-      let emittedRun: Source | undefined;
-      for (const s of live) {
+      // The sources holding this valid time, in the rule's version order (active's order).
+      let previous: Source | undefined;
+      let exhausted = false;
+      for (const s of active) {
         if (s.hi(s.pos) !== h || s.lo(s.pos) !== l) continue;
         if (rule === "corrections") this.sink.range(s, s.pos, s.pos + 1);
         else if (rule === "latest") {
-          if (!emittedRun) this.sink.range(s, s.pos, s.pos + 1);
-        } else if (!emittedRun || emittedRun.knownUs !== s.knownUs || emittedRun.runId !== s.runId) {
+          if (!previous) this.sink.range(s, s.pos, s.pos + 1);
+        } else if (!previous || previous.knownUs !== s.knownUs || previous.runId !== s.runId) {
           // "vintages": sources are ordered by (known, run, newest change first): the
           // first of each (known, run) group is its newest correction.
           this.sink.range(s, s.pos, s.pos + 1);
         }
-        emittedRun = s;
+        previous = s;
         s.pos++;
+        if (s.pos >= s.end) exhausted = true;
       }
+      if (exhausted) this.active = active.filter((s) => s.pos < s.end);
     }
   }
 }
