@@ -36,6 +36,9 @@ export class BlockMerger {
   private seriesHi = Number.NaN;
   private seriesLo = Number.NaN;
   private seriesRule: MergeRule;
+  /** Per-point steps before newestCovers() is tried again, and the current wait. */
+  private skipUntil = 0;
+  private skipBackoff = 1;
   /** The smallest head, as set by minHead(). */
   private headHi = 0;
   private headLo = 0;
@@ -120,6 +123,43 @@ export class BlockMerger {
     this.headLo = l;
   }
 
+  /**
+   * LATEST's shortcut for runs on one time grid (forecasts re-issued over the same hours):
+   * when the newest active source holds the smallest head and every other source's points
+   * up to the newest one's last point (before the frontier) are among its times, those are
+   * all superseded: the newest source's range is emitted at once and the others skip it.
+   * Byte comparisons of the packed times decide (native memcmp, no per-point work).
+   * Returns false, changing nothing, when that does not hold.
+   */
+  private newestCovers(frontier: Source | undefined): boolean {
+    const active = this.active;
+    const top = active[0] as Source;
+    if (top.hi(top.pos) !== this.headHi || top.lo(top.pos) !== this.headLo) return false;
+    const e = frontier ? top.lowerBound(frontier.firstHi, frontier.firstLo, top.pos, top.end) : top.end;
+    if (e - top.pos < 16) return false;
+    // The first time after the newest source's last one in range, as halves.
+    const lastHi = top.hi(e - 1);
+    const lastLo = top.lo(e - 1);
+    const afterHi = lastLo === 0xffffffff ? lastHi + 1 : lastHi;
+    const afterLo = lastLo === 0xffffffff ? 0 : lastLo + 1;
+    const ends: number[] = [];
+    for (let k = 1; k < active.length; k++) {
+      const s = active[k] as Source;
+      const se = s.lowerBound(afterHi, afterLo, s.pos, s.end);
+      const count = se - s.pos;
+      ends.push(se);
+      if (count === 0) continue;
+      const c = top.lowerBound(s.hi(s.pos), s.lo(s.pos), top.pos, e);
+      if (c + count > e) return false;
+      if (s.times.compare(top.times, 8 * c, 8 * (c + count), 8 * s.pos, 8 * se) !== 0) return false;
+    }
+    this.sink.range(top, top.pos, e);
+    top.pos = e;
+    for (let k = 1; k < active.length; k++) (active[k] as Source).pos = ends[k - 1] as number;
+    this.active = active.filter((x) => x.pos < x.end);
+    return true;
+  }
+
   /** Adds a source to the active ones, kept in the order the series' rule emits versions in. */
   private activate(s: Source): void {
     const order = versionOrder[this.seriesRule];
@@ -146,6 +186,15 @@ export class BlockMerger {
       const h = this.headHi;
       const l = this.headLo;
       if (frontier && (h > frontier.firstHi || (h === frontier.firstHi && l >= frontier.firstLo))) return;
+      if (rule === "latest" && this.skipUntil-- <= 0) {
+        if (this.newestCovers(frontier)) {
+          this.skipBackoff = 1;
+          continue;
+        }
+        // Not on one grid here: try again after a while (doubling), so a mismatch costs little.
+        this.skipBackoff = Math.min(1024, this.skipBackoff * 2);
+        this.skipUntil = this.skipBackoff;
+      }
       // The sources holding this valid time, in the rule's version order (active's order).
       let previous: Source | undefined;
       let exhausted = false;

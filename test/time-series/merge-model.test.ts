@@ -6,7 +6,8 @@ import { readAll, ts, us } from "../helpers/points.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
 /**
- * The block merge (src/store/merge.ts) against a brute-force model. Random runs upload
+ * The block merge (src/store/merge.ts) against a brute-force model. Random runs (some dense,
+ * on one grid, some sparse) upload
  * random subsets of a 20,000-point grid in chunks of random sizes (short ones are joined
  * per series, long ones become blocks of their own, some split at 8,192 points), in
  * shuffled order, some chunks unsorted; two runs share a known time; corrections follow.
@@ -71,7 +72,8 @@ beforeAll(async () => {
     // Each run: a random subset of the grid for each series, in random-size chunks.
     const chunks: { seriesId: string; idx: number[] }[] = [];
     for (const kind of ["forecast", "actual"] as const) {
-      const density = 0.3 + random() * 0.7;
+      // Runs 0, 2 and 4 are dense (one time grid, like re-issued forecasts), the others sparse.
+      const density = r % 2 === 0 ? 1 : 0.3 + random() * 0.7;
       const from = Math.floor(random() * grid * 0.3);
       const idx: number[] = [];
       for (let i = from; i < grid; i++) if (random() < density) idx.push(i);
