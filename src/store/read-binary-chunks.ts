@@ -124,12 +124,10 @@ export class PointChunkEncoder {
     } else if (this.anyMetadata) for (let k = 0; k < n; k++) this.metadata.field(8, emptyBytes);
     if (this.provenance) {
       const p = this.perSource(src);
-      for (let k = 0; k < n; k++) {
-        this.knownTimes.raw(p.known);
-        this.runIds.raw(p.run);
-        this.changeTimes.raw(p.change);
-      }
-      if (this.withChangedBy) for (let k = 0; k < n; k++) this.changedBy.raw(p.changedBy);
+      this.knownTimes.repeat(p.known, n);
+      this.runIds.repeat(p.run, n);
+      this.changeTimes.repeat(p.change, n);
+      if (this.withChangedBy) this.changedBy.repeat(p.changedBy, n);
     }
     this.rows += n;
     this.count += n;
@@ -264,6 +262,21 @@ class Bytes {
     this.ensure(bytes.length);
     this.buf.set(bytes, this.length);
     this.length += bytes.length;
+  }
+
+  /** `bytes` n times: written once, then doubled with native copies. */
+  repeat(bytes: Uint8Array, n: number): void {
+    const total = bytes.length * n;
+    if (total === 0) return;
+    this.ensure(total);
+    const start = this.length;
+    this.buf.set(bytes, start);
+    for (let done = bytes.length; done < total; ) {
+      const c = Math.min(done, total - done);
+      this.buf.copyWithin(start + done, start, start + c);
+      done += c;
+    }
+    this.length += total;
   }
 
   /** Bytes [from, to) of 8-byte big-endian numbers, appended little-endian (protobuf's fixed64). */
