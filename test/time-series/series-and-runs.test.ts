@@ -1,8 +1,9 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TimeSeriesService } from "../../gen/tdb/v1/time_series_service_pb.js";
 import { ReadMode, SeriesKind } from "../../gen/tdb/v1/types_pb.js";
-import { clientFor } from "../helpers/clients.js";
+import { apiKey, clientFor } from "../helpers/clients.js";
 import { readAll, ts, us } from "../helpers/points.js";
 import { startTestServer, type TestServer } from "../helpers/test-server.js";
 
@@ -165,6 +166,45 @@ describe("values", () => {
       [11, null],
       [null, null],
     ]);
+  });
+
+  it("round-trips times across the accepted range (year 0001, before 1970, year 9999), in both codecs", async () => {
+    const times = [
+      us("0001-01-01T00:00:00Z"),
+      us("1969-12-31T23:59:59.999Z") + 999n,
+      0n,
+      1n,
+      2n ** 53n + 1n, // beyond a double's exact integers
+      us("9999-12-31T23:59:59.999Z") + 999n,
+    ];
+    const up = await client.uploadBatch({
+      header: { createMissingSeries: true },
+      chunks: [
+        { series: { name: "edges" }, validTimes: [...times].reverse(), values: times.map((_, i) => i) },
+      ],
+    });
+    const id = up.seriesIds.edges ?? "";
+    // Binary (encoded from the blocks' bytes) and JSON (built as objects): both read paths.
+    const json = createClient(
+      TimeSeriesService,
+      createConnectTransport({
+        baseUrl: srv.url,
+        httpVersion: "1.1",
+        useBinaryFormat: false,
+        interceptors: [apiKey(srv.adminKey)],
+      }),
+    );
+    for (const c of [client, json]) {
+      const rows = await readAll(c, { seriesIds: [id] });
+      expect(rows.map((r) => r.valid)).toEqual(times);
+      expect(rows.map((r) => r.value)).toEqual([5, 4, 3, 2, 1, 0]);
+      const window = await readAll(c, {
+        seriesIds: [id],
+        startValid: ts("1969-12-31T23:59:59Z"),
+        endValid: { seconds: 0n, nanos: 2000 },
+      });
+      expect(window.map((r) => r.valid)).toEqual(times.slice(1, 4));
+    }
   });
 
   it("a correction of a value that does not exist is NotFound", async () => {
