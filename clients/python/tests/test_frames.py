@@ -79,6 +79,21 @@ def test_read_chunks_become_a_frame_with_nulls_as_nan_and_utc_times() -> None:
     assert str(df["known_time"].dtype) == "datetime64[us, UTC]"
 
 
+def test_read_chunks_carry_tags_as_lists_and_metadata_as_dicts() -> None:
+    with_both = types_pb2.PointChunk(
+        series=types_pb2.SeriesRef(series_id="7"), valid_times=[0, 1], values=[1, 2]
+    )
+    with_both.tags.add(values=["a", "b"])
+    with_both.tags.add()
+    with_both.metadata.add().update({"source": "model", "version": 2})
+    with_both.metadata.add()
+    plain = types_pb2.PointChunk(series=types_pb2.SeriesRef(series_id="8"), valid_times=[2], values=[3])
+    df = chunks_to_frame([with_both, plain], {"7": "x", "8": "y"})
+    assert list(df.columns) == ["series_id", "name", "valid_time", "value", "tags", "metadata"]
+    assert df["tags"].tolist() == [["a", "b"], [], []]
+    assert df["metadata"].tolist() == [{"source": "model", "version": 2}, {}, {}]
+
+
 def test_series_key_matches_the_servers_canonical_form() -> None:
     assert series_key("t", {}) == "t"
     assert series_key("t", {"b": "2", "a": "1"}) == 't{a="1",b="2"}'

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from google.protobuf import json_format
 
 from tdb_client.gen.tdb.v1 import types_pb2
 
@@ -173,6 +174,8 @@ def chunks_of(points: SeriesPoints, size: int) -> Iterator[types_pb2.PointChunk]
 _READ_COLUMNS = (
     ("valid_time_end", "valid_time_ends"),
     ("annotation", "annotations"),
+    ("tags", "tags"),
+    ("metadata", "metadata"),
     ("known_time", "known_times"),
     ("run_id", "run_ids"),
     ("change_time", "change_times"),
@@ -183,8 +186,8 @@ _TIME_COLUMNS = {"valid_time_end", "known_time", "change_time"}
 
 def chunks_to_frame(chunks: list[types_pb2.PointChunk], names: Mapping[str, str]) -> pd.DataFrame:
     """Read chunks → long frame: series_id, name, valid_time, value (NaN = null), then the
-    optional columns any chunk carried (valid_time_end, annotation, known_time, run_id,
-    change_time, changed_by)."""
+    optional columns any chunk carried (valid_time_end, annotation, tags as lists of str,
+    metadata as dicts, known_time, run_id, change_time, changed_by)."""
     sizes = [len(c.valid_times) for c in chunks]
     total = sum(sizes)
     series_ids = np.repeat(np.array([c.series.series_id for c in chunks], dtype=object), sizes)
@@ -205,6 +208,9 @@ def chunks_to_frame(chunks: list[types_pb2.PointChunk], names: Mapping[str, str]
     for column, fieldname in _READ_COLUMNS:
         if not any(len(getattr(c, fieldname)) for c in chunks):
             continue
+        if column in ("tags", "metadata"):
+            data[column] = _objects(chunks, sizes, fieldname)
+            continue
         is_time = column in _TIME_COLUMNS
         parts = [
             _column(c, fieldname, n, 0 if is_time else "", np.int64 if is_time else object)
@@ -217,6 +223,22 @@ def chunks_to_frame(chunks: list[types_pb2.PointChunk], names: Mapping[str, str]
         else:
             data[column] = col
     return pd.DataFrame(data)
+
+
+def _objects(chunks: list[types_pb2.PointChunk], sizes: list[int], fieldname: str) -> np.ndarray:
+    """Per-point tags (list of str, [] = none) or metadata (dict, {} = none) as an object column."""
+    out: list[Any] = []
+    for c, n in zip(chunks, sizes, strict=True):
+        items = getattr(c, fieldname)
+        if len(items) == 0:
+            out.extend([] if fieldname == "tags" else {} for _ in range(n))
+        elif fieldname == "tags":
+            out.extend(list(t.values) for t in items)
+        else:
+            out.extend(json_format.MessageToDict(m) for m in items)
+    column = np.empty(len(out), dtype=object)
+    column[:] = out
+    return column
 
 
 def _column(chunk: types_pb2.PointChunk, fieldname: str, n: int, fill: Any, dtype: Any) -> np.ndarray:
