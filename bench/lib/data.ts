@@ -4,8 +4,9 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type UploadRequest, UploadRequestSchema } from "../../gen/tdb/v1/time_series_service_pb.js";
 import { type PointChunk, PointChunkSchema, SeriesKind } from "../../gen/tdb/v1/types_pb.js";
-import { encodeBlock, type PointColumns } from "../../src/store/block-encoder.js";
+import { bigEndian, encodeBlock } from "../../src/store/block-encoder.js";
 import { CopyWriter, copyHeader, copyTrailer } from "../../src/store/copy-binary.js";
+import type { PointColumns } from "../../src/store/point-chunk.js";
 
 /** The benchmark's data set: `series` series × `points` hourly points each. */
 export interface Shape {
@@ -105,10 +106,6 @@ export async function writeStagingCopyFile(file: string, shape: Shape): Promise<
   await writeSeriesCopyFile(file, shape, (w, i, block) => {
     encodeBlock(w, i, block, undefined, 0, block.validTimes.length);
   });
-}
-
-function bigEndian(a: BigInt64Array | Float64Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).swap64();
 }
 
 /** Writes one COPY row (or more) per series, given its points as columns. */

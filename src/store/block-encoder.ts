@@ -1,21 +1,8 @@
 import type { CopyWriter } from "./copy-binary.js";
+import type { PointColumns } from "./point-chunk.js";
 
 /** Points per block at most (see migration 0005): bounds what a read holds per block. */
 export const maxBlockPoints = 8192;
-
-/** Parallel point arrays in ingest form (an IngestChunk, or several small ones joined). */
-export interface PointColumns {
-  validTimes: readonly bigint[];
-  values: readonly number[];
-  nulls: readonly boolean[] | undefined;
-  /** 0n = no end. */
-  validTimeEnds: readonly bigint[] | undefined;
-  /** "" = none. */
-  annotations: readonly string[] | undefined;
-  tags: readonly (readonly string[])[] | undefined;
-  /** JSON object text; "" = none. */
-  metadata: readonly string[] | undefined;
-}
 
 /** The columns of the staging table, in order (see Ingest.begin). */
 export const stagingColumns = 11;
@@ -83,7 +70,7 @@ export function encodeBlock(
 }
 
 /** The bytes of a typed array of 8-byte numbers in big-endian order (PostgreSQL's send form). */
-function bigEndian(a: BigInt64Array | Float64Array): Buffer {
+export function bigEndian(a: BigInt64Array | Float64Array): Buffer {
   const b = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   return b.swap64();
 }

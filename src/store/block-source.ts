@@ -41,9 +41,7 @@ export class Source {
     this.seriesHi = b.readInt32BE(s[0] as number);
     this.seriesLo = b.readUInt32BE((s[0] as number) + 4);
     this.seriesId = r.int8(0).toString();
-    const first = BigInt.asUintN(64, r.timestampUs(1));
-    this.firstHi = Number(first >> 32n) | 0;
-    this.firstLo = Number(first & 0xffffffffn);
+    [this.firstHi, this.firstLo] = halves(r.timestampUs(1));
     this.knownUs = r.timestampUs(2);
     this.changeUs = r.timestampUs(3);
     this.runId = r.int8(4);

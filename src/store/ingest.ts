@@ -3,9 +3,16 @@ import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { from as copyFrom } from "pg-copy-streams";
 import { InvalidInputError, LimitExceededError } from "../errors.js";
-import { encodeBlock, maxBlockPoints, type PointColumns } from "./block-encoder.js";
+import { encodeBlock, maxBlockPoints } from "./block-encoder.js";
 import { CopyWriter, copyHeader, copyTrailer } from "./copy-binary.js";
-import { type IngestChunk, referenceKey, type SeriesReference, seriesKey } from "./point-chunk.js";
+import {
+  type IngestChunk,
+  type PointColumns,
+  referenceKey,
+  referenceName,
+  type SeriesReference,
+  seriesKey,
+} from "./point-chunk.js";
 import type { TenantClient } from "./tenant-tx.js";
 
 /** The run an upload creates. Times are microseconds since the Unix epoch. */
@@ -452,14 +459,6 @@ function appendOptional<T>(
   const out = into ?? new Array<T>(before).fill(none);
   for (let i = 0; i < n; i++) out.push(from ? (from[i] as T) : none);
   return out;
-}
-
-/**
- * How an error names a series while the COPY is open (no query possible): as the chunk
- * referenced it, by id or by its key `name{labels}`.
- */
-function referenceName(ref: SeriesReference): string {
-  return ref.kind === "id" ? ref.seriesId.toString() : seriesKey(ref.name, ref.labels);
 }
 
 /** RFC 3339 rendering of epoch microseconds, for messages. */

@@ -1,20 +1,23 @@
-/**
- * A validated chunk of points for one series reference, ready to be encoded for COPY.
- * Arrays are parallel; optional ones are undefined when the client did not send them.
- */
-export interface IngestChunk {
-  /** Field path for error messages, e.g. `chunks[3]`. */
-  path: string;
-  ref: SeriesReference;
+/** Parallel point arrays; optional ones are undefined when no point has a value for them. */
+export interface PointColumns {
   validTimes: readonly bigint[];
   values: readonly number[];
   nulls: readonly boolean[] | undefined;
+  /** 0n = no end. */
   validTimeEnds: readonly bigint[] | undefined;
+  /** "" = none. */
   annotations: readonly string[] | undefined;
   tags: readonly (readonly string[])[] | undefined;
-  /** JSON text per point ("" = none). */
+  /** JSON object text per point ("" = none). */
   metadata: readonly string[] | undefined;
-  /** True when validTimes are strictly increasing (the common case; rows go in as they are). */
+}
+
+/** A validated chunk of points for one series reference, ready to be packed into blocks. */
+export interface IngestChunk extends PointColumns {
+  /** Field path for error messages, e.g. `chunks[3]`. */
+  path: string;
+  ref: SeriesReference;
+  /** True when validTimes are strictly increasing (the common case; no sort needed). */
   sorted: boolean;
 }
 
@@ -26,6 +29,14 @@ export type SeriesReference =
 /** A stable string for a reference: the id, or the series key `name{k="v",…}`. */
 export function referenceKey(ref: SeriesReference): string {
   return ref.kind === "id" ? `#${ref.seriesId}` : seriesKey(ref.name, ref.labels);
+}
+
+/**
+ * How an error names a series before it is resolved (ingest cannot query while its COPY is
+ * open): as the chunk referenced it, by id or by its key `name{labels}`.
+ */
+export function referenceName(ref: SeriesReference): string {
+  return ref.kind === "id" ? ref.seriesId.toString() : seriesKey(ref.name, ref.labels);
 }
 
 /** The series key clients see in UploadResponse.series_ids: name plus labels sorted by key. */
