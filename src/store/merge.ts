@@ -32,6 +32,7 @@ export type MergeRule = "latest" | "vintages" | "corrections";
 export class BlockMerger {
   private readonly queue: Source[] = [];
   private queueHead = 0;
+  /** Sources with points left to emit (exhausted ones are dropped at once), in version order. */
   private active: Source[] = [];
   private seriesHi = Number.NaN;
   private seriesLo = Number.NaN;
@@ -83,7 +84,6 @@ export class BlockMerger {
       if (this.active.length === 0) continue;
       const frontier = next && this.sameSeries(next) ? next : undefined;
       this.emitBelow(frontier);
-      this.active = this.active.filter((s) => s.pos < s.end);
       if (this.active.length === 0 && !next) break;
     }
     // Drop consumed sources from the queue now and then (it holds one network chunk's rows).
@@ -112,7 +112,6 @@ export class BlockMerger {
     let h = Number.POSITIVE_INFINITY;
     let l = 0;
     for (const s of this.active) {
-      if (s.pos >= s.end) continue;
       const sh = s.hi(s.pos);
       if (sh < h || (sh === h && s.lo(s.pos) < l)) {
         h = sh;
@@ -171,7 +170,6 @@ export class BlockMerger {
   /** Emits every point before the frontier's first time (all of them without a frontier). */
   private emitBelow(frontier: Source | undefined): void {
     const rule = this.seriesRule;
-    this.active = this.active.filter((s) => s.pos < s.end);
     for (;;) {
       const active = this.active;
       if (active.length === 0) return;
@@ -180,6 +178,7 @@ export class BlockMerger {
         const to = frontier ? s.lowerBound(frontier.firstHi, frontier.firstLo, s.pos, s.end) : s.end;
         if (to > s.pos) this.sink.range(s, s.pos, to);
         s.pos = to;
+        if (s.pos >= s.end) this.active = [];
         return;
       }
       this.minHead();
