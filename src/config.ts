@@ -46,9 +46,9 @@ const schema = z
       .default(16 * 1024 * 1024),
     /**
      * Responses at least this large are gzip/br-compressed when the client accepts it;
-     * 0 (the default) = never. Packed times and doubles shrink little and cost much CPU on
-     * both sides (a 2 M-point read spent more time in zlib than in encoding); requests sent
-     * compressed are always accepted.
+     * 0 (the default) = never. Packed times and doubles shrink little, and compressing every
+     * message more than halved the speed of a 2 M-point read (README, Performance); requests
+     * sent compressed are always accepted.
      */
     TDB_COMPRESS_MIN_BYTES: z.coerce.number().int().min(0).default(0),
     /** Most points one upload (stream or batch) may carry. */
