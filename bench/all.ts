@@ -1,6 +1,7 @@
 import { cpus, totalmem } from "node:os";
 import { benchGrowth, printGrowth } from "./growth.js";
 import { benchIngest, printIngest } from "./ingest.js";
+import { benchIsolation, printIsolation } from "./isolation.js";
 import { startBenchEnv } from "./lib/env.js";
 import { benchMemory, printMemory } from "./memory.js";
 import { benchRead, benchReadMerged, printRead, printReadMerged } from "./read.js";
@@ -25,6 +26,7 @@ try {
   printGrowth(await benchGrowth(env, tenant.key, "bench", ingest.tdb));
   printReadMerged(await benchReadMerged(env, tenant.key), read);
   printSmallCalls(await benchSmallCalls(env, tenant.key));
+  printIsolation(await benchIsolation(env));
   printMemory(await benchMemory(env));
 } finally {
   await env.stop();

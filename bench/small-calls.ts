@@ -17,9 +17,13 @@ export interface CallFigures {
 const concurrency = 32;
 
 /** Runs `call` from `concurrency` concurrent workers (one HTTP/2 connection) for `seconds`. */
-async function load(name: string, call: () => Promise<unknown>, seconds: number): Promise<CallFigures> {
-  const end = performance.now() + seconds * 1000;
+export async function load(
+  name: string,
+  call: () => Promise<unknown>,
+  seconds: number,
+): Promise<CallFigures> {
   const latencies: number[] = [];
+  let end = 0;
   const worker = async () => {
     while (performance.now() < end) {
       const t = performance.now();
@@ -29,6 +33,7 @@ async function load(name: string, call: () => Promise<unknown>, seconds: number)
   };
   for (let i = 0; i < 200; i++) await call(); // warm-up
   const t0 = performance.now();
+  end = t0 + seconds * 1000;
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);

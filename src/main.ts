@@ -23,6 +23,10 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   }
   const logger = createLogger(config.TDB_LOG_LEVEL);
   const db = await openDatabase(config);
+  // Nothing a database, client or stream does may end the process: whatever escapes the
+  // handlers is logged (a bug to fix), never fatal.
+  process.on("unhandledRejection", (err) => logger.error({ err: errText(err) }, "unhandled rejection"));
+  process.on("uncaughtException", (err) => logger.error({ err: errText(err) }, "uncaught exception"));
   try {
     await checkPrivileges(db.pool);
     const applied = await migrate(db.pool);
@@ -48,7 +52,10 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
 
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
-        logger.info({ signal }, "shutting down");
+        logger.info(
+          { signal, drainDelaySeconds: config.TDB_DRAIN_DELAY, graceSeconds: config.TDB_SHUTDOWN_GRACE },
+          "shutting down: not ready now, stop accepting after the drain delay",
+        );
         resolve();
       };
       process.once("SIGTERM", () => stop("SIGTERM"));
@@ -58,6 +65,10 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
   } finally {
     await db.close();
   }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -9,7 +9,9 @@ import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { type EmbeddedDatabase, freePort, startEmbeddedPostgres } from "../../src/store/embedded-postgres.js";
+import { createKey } from "../../src/store/keys-store.js";
 import { migrate } from "../../src/store/migrate.js";
+import { withTenant } from "../../src/store/tenant-tx.js";
 import { createTenant } from "../../src/store/tenants.js";
 import { createScratchDatabase } from "../../test/helpers/scratch-database.js";
 
@@ -23,6 +25,8 @@ export interface BenchEnv {
   server: ServerProcess;
   /** Creates a tenant whose admin key has a rate limit no benchmark reaches. */
   newTenant(name: string): Promise<{ tenantId: string; key: string }>;
+  /** A second readwrite key of a tenant, with the same unreachable rate limit. */
+  newKey(tenantId: string, name: string): Promise<string>;
   /** Restarts the server process (fresh RSS) on the same database. */
   restartServer(): Promise<void>;
   stop(): Promise<void>;
@@ -69,6 +73,20 @@ export async function startBenchEnv(): Promise<BenchEnv> {
       // (requests per minute) far above anything a benchmark sends.
       await pool.query("UPDATE api_keys SET rate_limit = 2000000000 WHERE tenant_id = $1", [t.tenant.id]);
       return { tenantId: t.tenant.id, key: t.rawKey };
+    },
+    async newKey(tenantId, keyName) {
+      const made = await withTenant(pool, tenantId, (c) =>
+        createKey(c, tenantId, {
+          name: keyName,
+          role: "readwrite",
+          expiresInDays: undefined,
+          rateLimit: undefined,
+          allowedMethods: [],
+          userId: undefined,
+        }),
+      );
+      await pool.query("UPDATE api_keys SET rate_limit = 2000000000 WHERE tenant_id = $1", [tenantId]);
+      return made.rawKey;
     },
     async restartServer() {
       await server.stop();

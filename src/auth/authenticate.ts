@@ -5,7 +5,7 @@ import { hashApiKey, isWellFormedApiKey } from "./api-key.js";
 import type { CredentialSources } from "./credential-sources.js";
 import { credentialFrom } from "./credentials.js";
 import { looksLikeJwt } from "./jwt.js";
-import { type Principal, principalKey } from "./principal.js";
+import { type Principal, principalKey, refusalKey } from "./principal.js";
 import { isPublicService } from "./public-services.js";
 import { matchStaticKey } from "./static-keys.js";
 
@@ -14,23 +14,38 @@ export const invalidCredentialMessage = "invalid API key: unknown, malformed, ex
 export const missingCredentialMessage =
   "API key required: send it as 'x-api-key: tdbk_…' or 'authorization: Bearer tdbk_…'";
 
-const noSources: CredentialSources = { staticKeys: [], jwt: undefined, tenantId: async () => undefined };
-
 /**
- * Resolves the caller and stores the Principal in the context values. In order: static
- * keys (constant-time, in memory), database keys (malformed ones are refused before any
+ * Resolves the caller of a non-public call from the request headers; the server runs this
+ * before the request body is read (src/server/rpc-handler.ts). In order: static keys
+ * (constant-time, in memory), database keys (malformed ones are refused before any
  * database work: shape + checksum; the row is read on every request, so revocation,
  * rotation, role changes and user deactivation apply to the very next request on every
- * process), then JWTs. Every failure gets the same message. Reflection and health are open.
+ * process), then JWTs. Every failure gets the same message.
  */
-export function authenticate(pool: pg.Pool, sources: CredentialSources = noSources): Interceptor {
+export async function resolveCaller(
+  pool: pg.Pool,
+  sources: CredentialSources,
+  header: Headers,
+): Promise<Principal> {
+  const credential = credentialFrom(header);
+  if (credential === undefined) throw new ConnectError(missingCredentialMessage, Code.Unauthenticated);
+  const principal = await resolve(pool, sources, credential);
+  if (!principal) throw new ConnectError(invalidCredentialMessage, Code.Unauthenticated);
+  return principal;
+}
+
+/**
+ * The interceptor side of authentication: a call of a non-public method goes on only with
+ * the principal that admission resolved; otherwise the refusal it recorded is thrown here,
+ * inside Connect, so the client gets it in its own protocol. Reflection and health are open.
+ */
+export function authenticate(): Interceptor {
   return (next) => async (req) => {
     if (isPublicService(req.service.typeName)) return next(req);
-    const credential = credentialFrom(req.header);
-    if (credential === undefined) throw new ConnectError(missingCredentialMessage, Code.Unauthenticated);
-    const principal = await resolve(pool, sources, credential);
-    if (!principal) throw new ConnectError(invalidCredentialMessage, Code.Unauthenticated);
-    req.contextValues.set(principalKey, principal);
+    const refusal = req.contextValues.get(refusalKey);
+    if (refusal) throw refusal;
+    if (!req.contextValues.get(principalKey))
+      throw new ConnectError(missingCredentialMessage, Code.Unauthenticated);
     return next(req);
   };
 }
@@ -58,6 +73,7 @@ async function resolve(
       keyId: key.id,
       allowedMethods: key.allowedMethods,
       rateLimit: key.rateLimit ?? undefined,
+      expiresAtUs: key.expiresAtUs ?? undefined,
       userId: key.userId ?? undefined,
       userEmail: key.userEmail ?? undefined,
     };
@@ -87,6 +103,7 @@ function unlimitedPrincipal(
     keyId,
     allowedMethods,
     rateLimit: undefined,
+    expiresAtUs: undefined,
     userId: undefined,
     userEmail: undefined,
   };

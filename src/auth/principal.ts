@@ -1,4 +1,4 @@
-import { createContextKey } from "@connectrpc/connect";
+import { type ConnectError, createContextKey } from "@connectrpc/connect";
 import type { RoleName } from "./roles.js";
 
 /** Who is calling: resolved once per request by the authentication interceptor. */
@@ -13,6 +13,13 @@ export interface Principal {
   allowedMethods: readonly string[];
   /** The key's own limit per minute; undefined = the server default. */
   rateLimit: number | undefined;
+  /**
+   * When the key expires, epoch microseconds as a decimal string; undefined = never (static
+   * keys, and JWTs, whose exp is checked on every request instead). It bounds what a
+   * restricted key may grant (grant-bounds.ts). Optional, so a principal built without a
+   * database key behind it may leave it out.
+   */
+  expiresAtUs?: string | undefined;
   userId: string | undefined;
   userEmail: string | undefined;
 }
@@ -20,6 +27,11 @@ export interface Principal {
 /** Context key under which interceptors hand the principal to services. */
 export const principalKey = createContextKey<Principal | undefined>(undefined, {
   description: "tdb principal",
+});
+
+/** Why admission refused the caller before the body was read; the authenticate interceptor throws it. */
+export const refusalKey = createContextKey<ConnectError | undefined>(undefined, {
+  description: "tdb refusal",
 });
 
 /** How corrections record their author: the key id, with the user's email when the key has one. */

@@ -24,20 +24,38 @@ const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
  */
 export async function listen(
   handler: DualHandler,
-  opts: { host: string; port: number; cert?: Buffer; key?: Buffer; headersTimeoutMs?: number },
+  opts: {
+    host: string;
+    port: number;
+    cert?: Buffer;
+    key?: Buffer;
+    headersTimeoutMs?: number;
+    /** A connection with nothing open for this long is closed (default 60 s). */
+    idleTimeoutMs?: number;
+    /** HTTP/2 streams one connection may have open (default 100). */
+    maxStreamsPerConnection?: number;
+  },
 ): Promise<Listener> {
   const headersTimeout = opts.headersTimeoutMs ?? 30_000;
+  const idleTimeout = opts.idleTimeoutMs ?? 60_000;
   const h1 = http.createServer(
     {
       // No overall request timeout: long client-streaming uploads over HTTP/1.1 are legitimate.
       requestTimeout: 0,
       headersTimeout,
       connectionsCheckingInterval: Math.min(headersTimeout, 30_000),
-      keepAliveTimeout: 5_000,
+      keepAliveTimeout: Math.min(5_000, idleTimeout),
     },
     handler,
   );
-  const h2settings = { maxConcurrentStreams: 256, initialWindowSize: 4 * 1024 * 1024 };
+  // A socket that neither sends nor receives for this long is closed, even mid-request: a
+  // body that stops arriving ties up memory. Streams that may rest have their own timeouts
+  // (TDB_STREAM_IDLE_TIMEOUT, TDB_READ_STALL_TIMEOUT), which are shorter.
+  h1.setTimeout(idleTimeout, (socket) => socket.destroy());
+  const h2settings = {
+    maxConcurrentStreams: opts.maxStreamsPerConnection ?? 100,
+    initialWindowSize: 4 * 1024 * 1024,
+  };
   const h2 = http2.createServer({ settings: h2settings, maxSessionMemory: 64 }, handler);
   const tlsServer =
     opts.cert && opts.key
@@ -57,6 +75,7 @@ export async function listen(
     s?.on("session", (session) => {
       sessions.add(session);
       session.on("close", () => sessions.delete(session));
+      closeWhenIdle(session, idleTimeout);
     });
   }
 
@@ -64,7 +83,11 @@ export async function listen(
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
+    // A connection that never says which protocol it speaks is closed; once it has, the
+    // HTTP/1.1 or HTTP/2 server's own timeouts take over.
+    socket.setTimeout(headersTimeout, () => socket.destroy());
     sniff(socket, (first) => {
+      socket.setTimeout(0);
       // http2 and tls read the bytes put back on the paused socket themselves (on the next
       // tick); resuming it here would spill them as 'data' events nobody listens to.
       if (tlsServer && first[0] === 0x16) tlsServer.emit("connection", socket);
@@ -103,6 +126,32 @@ export async function listen(
       clearInterval(drain);
     },
   };
+}
+
+/**
+ * Closes an HTTP/2 session (GOAWAY) after `ms` without a stream open. Open streams keep it:
+ * each bounds itself (idle, stall and public-stream limits).
+ */
+function closeWhenIdle(session: http2.Http2Session, ms: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (open === 0 && !session.closed) session.close();
+    }, ms);
+    timer.unref();
+  };
+  session.on("stream", (stream) => {
+    open++;
+    clearTimeout(timer);
+    stream.once("close", () => {
+      open--;
+      if (open === 0) arm();
+    });
+  });
+  session.once("close", () => clearTimeout(timer));
+  arm();
 }
 
 /**

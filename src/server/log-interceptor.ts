@@ -2,6 +2,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { principalKey } from "../auth/principal.js";
 import type { Logger } from "../logger.js";
 import { onCallEnd } from "./call-end.js";
+import { loggedKey } from "./rpc-handler.js";
 
 /**
  * Logs one JSON line per RPC: method, code, duration, tenant and key id. It is the
@@ -13,6 +14,8 @@ export function logCalls(logger: Logger): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
     const line = (code: string, extra?: object) => {
+      const logged = req.contextValues.get(loggedKey);
+      if (logged) logged.done = true;
       const p = req.contextValues.get(principalKey);
       logger.info(
         {
@@ -34,8 +37,15 @@ export function logCalls(logger: Logger): Interceptor {
           return undefined;
         }
         if (err instanceof ConnectError) {
-          line(Code[err.code] ?? String(err.code));
+          // A lost database is worth its cause in the log (never in the answer).
+          const cause =
+            err.code === Code.Unavailable && err.cause instanceof Error ? { cause: err.cause.message } : {};
+          line(Code[err.code] ?? String(err.code), cause);
           return err;
+        }
+        if (req.signal.aborted) {
+          line("Canceled");
+          return new ConnectError("the client cancelled the call", Code.Canceled);
         }
         line("Internal", {
           err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err),

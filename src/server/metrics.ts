@@ -23,6 +23,11 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** Counts a call that ended before the interceptors saw it (e.g. its body did not decode). */
+  count(method: string, code: string): void {
+    this.calls.inc({ method, code: code === "ok" ? "OK" : code });
+  }
+
   /** Counts every RPC by method and final code. */
   interceptor(): Interceptor {
     return (next) => async (req) => {

@@ -4,7 +4,7 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type pg from "pg";
 import type { ApiKeySchema, KeyAdminService, UserSchema } from "../../gen/tdb/v1/key_admin_service_pb.js";
 import { Role } from "../../gen/tdb/v1/options_pb.js";
-import { covers, type Privileges } from "../auth/grant-bounds.js";
+import { exceededBound, type Privileges } from "../auth/grant-bounds.js";
 import * as settings from "../auth/key-settings.js";
 import type { Principal } from "../auth/principal.js";
 import { roleEnum } from "../auth/roles.js";
@@ -20,9 +20,21 @@ import * as v from "./validate.js";
  * tdb.v1.KeyAdminService: keys and users of the caller's tenant. Every method needs an
  * admin key (declared in the proto, enforced by the policy interceptor) and runs in the
  * caller's tenant transaction, so another tenant's ids answer exactly like missing ones.
- * No call may give a key more than the caller holds (see grant-bounds.ts).
+ * No call may give a key more than the caller holds, nor revoke a key or (de)activate a
+ * user holding more than the caller (see grant-bounds.ts). Bounds are checked only once
+ * the target is found in the tenant, so a refusal never stands in for NotFound.
  */
-export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typeof KeyAdminService> {
+export function keyAdminService(pool: pg.Pool, config: Config): ServiceImpl<typeof KeyAdminService> {
+  /** Refuses, as PermissionDenied naming the bound, to `action` a key with more than the caller. */
+  const bounded = (caller: Principal, action: string, key: Privileges): void => {
+    const excess = exceededBound(caller, key, config.TDB_DEFAULT_RATE_LIMIT);
+    if (excess) {
+      throw new ConnectError(
+        `this key ${excess.held}; it cannot ${action} that ${excess.wanted}`,
+        Code.PermissionDenied,
+      );
+    }
+  };
   return {
     async createKey(req, ctx) {
       const caller = callerOf(ctx);
@@ -34,9 +46,8 @@ export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typ
         allowedMethods: settings.allowedMethods("allowed_methods", req.allowedMethods),
         userId: req.userId === "" ? undefined : settings.opaqueId("user_id", req.userId),
       };
-      mayGrant(caller, input);
       const issued = await withTenant(pool, caller.tenantId, (c) =>
-        keys.createKey(c, caller.tenantId, input),
+        keys.createKey(c, caller.tenantId, input, (key) => bounded(caller, "grant a key", key)),
       );
       return { key: keyMessage(issued.key), rawKey: issued.rawKey };
     },
@@ -44,7 +55,7 @@ export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typ
     async listKeys(req, ctx) {
       const caller = callerOf(ctx);
       const limit = v.pageSize("page_size", req.pageSize);
-      const after = v.decodePageToken("page_token", req.pageToken, isCursor);
+      const after = v.decodePageToken("page_token", req.pageToken, cursorFields);
       const rows = await withTenant(pool, caller.tenantId, (c) =>
         keys.listKeys(c, { limit: limit + 1, after }),
       );
@@ -62,7 +73,12 @@ export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typ
     async revokeKey(req, ctx) {
       const caller = callerOf(ctx);
       const id = settings.opaqueId("key_id", req.keyId);
-      const row = await withTenant(pool, caller.tenantId, (c) => keys.revokeKey(c, id));
+      const row = await withTenant(pool, caller.tenantId, async (c) => {
+        const key = await keys.lockLiveKey(c, id);
+        if (!key) return undefined;
+        bounded(caller, "revoke a key", key);
+        return keys.revokeKey(c, id);
+      });
       return { key: keyMessage(row ?? keyNotFound(id)) };
     },
 
@@ -70,7 +86,7 @@ export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typ
       const caller = callerOf(ctx);
       const id = settings.opaqueId("key_id", req.keyId);
       const issued = await withTenant(pool, caller.tenantId, (c) =>
-        keys.rotateKey(c, id, (old) => mayGrant(caller, old)),
+        keys.rotateKey(c, id, (old) => bounded(caller, "rotate a key", old)),
       ).catch(expiredAsPrecondition);
       if (!issued) keyNotFound(id);
       return { key: keyMessage(issued.key), rawKey: issued.rawKey };
@@ -84,8 +100,8 @@ export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typ
       const row = await withTenant(pool, caller.tenantId, async (c) => {
         const key = await keys.lockLiveKey(c, id);
         if (!key) return undefined;
-        mayGrant(caller, key);
-        mayGrant(caller, { role, allowedMethods: key.allowedMethods });
+        bounded(caller, "change a key", key);
+        bounded(caller, "grant a key", { ...key, role });
         return keys.setKeyRole(c, id, role);
       });
       return { key: keyMessage(row ?? keyNotFound(id)) };
@@ -107,8 +123,8 @@ export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typ
       const row = await withTenant(pool, caller.tenantId, async (c) => {
         const key = await keys.lockLiveKey(c, id);
         if (!key) return undefined;
-        mayGrant(caller, key);
-        mayGrant(caller, { role: key.role, allowedMethods: methods });
+        bounded(caller, "change a key", key);
+        bounded(caller, "grant a key", { ...key, allowedMethods: methods });
         return keys.setKeyAllowedMethods(c, id, methods);
       });
       return { key: keyMessage(row ?? keyNotFound(id)) };
@@ -127,7 +143,8 @@ export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typ
       const row = await withTenant(pool, caller.tenantId, async (c) => {
         const key = await keys.lockLiveKey(c, id);
         if (!key) return undefined;
-        mayGrant(caller, key);
+        bounded(caller, "change a key", key);
+        bounded(caller, "grant a key", { ...key, rateLimit: limit });
         return keys.setKeyRateLimit(c, id, limit);
       });
       return { key: keyMessage(row ?? keyNotFound(id)) };
@@ -137,7 +154,8 @@ export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typ
       const caller = callerOf(ctx);
       const email = settings.email("email", req.email);
       const role = settings.roleFrom("role", req.role, "readwrite");
-      mayGrant(caller, { role, allowedMethods: [] });
+      // The first key: unrestricted, never expiring, at the server's default limit.
+      bounded(caller, "grant a key", { role, allowedMethods: [], expiresAtUs: null, rateLimit: null });
       const r = await withTenant(pool, caller.tenantId, (c) =>
         users.createUser(c, caller.tenantId, email, role),
       );
@@ -147,7 +165,7 @@ export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typ
     async listUsers(req, ctx) {
       const caller = callerOf(ctx);
       const limit = v.pageSize("page_size", req.pageSize);
-      const after = v.decodePageToken("page_token", req.pageToken, isCursor);
+      const after = v.decodePageToken("page_token", req.pageToken, cursorFields);
       const rows = await withTenant(pool, caller.tenantId, (c) =>
         users.listUsers(c, { includeInactive: req.includeInactive, limit: limit + 1, after }),
       );
@@ -158,14 +176,22 @@ export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typ
     async deactivateUser(req, ctx) {
       const caller = callerOf(ctx);
       const ref = userRef(req.user);
-      const row = await withTenant(pool, caller.tenantId, (c) => users.setUserActive(c, ref, false));
+      const row = await withTenant(pool, caller.tenantId, (c) =>
+        users.setUserActive(c, ref, false, (key) =>
+          bounded(caller, `deactivate ${users.describeUser(ref)}, who holds a key`, key),
+        ),
+      );
       return { user: userMessage(row ?? userNotFound(ref)) };
     },
 
     async activateUser(req, ctx) {
       const caller = callerOf(ctx);
       const ref = userRef(req.user);
-      const row = await withTenant(pool, caller.tenantId, (c) => users.setUserActive(c, ref, true));
+      const row = await withTenant(pool, caller.tenantId, (c) =>
+        users.setUserActive(c, ref, true, (key) =>
+          bounded(caller, `activate ${users.describeUser(ref)}, who holds a key`, key),
+        ),
+      );
       return { user: userMessage(row ?? userNotFound(ref)) };
     },
 
@@ -173,26 +199,14 @@ export function keyAdminService(pool: pg.Pool, _config: Config): ServiceImpl<typ
       const caller = callerOf(ctx);
       const ref = userRef(req.user);
       const issued = await withTenant(pool, caller.tenantId, (c) =>
-        users.regenerateUserKey(c, caller.tenantId, ref, (old) => mayGrant(caller, old)),
+        users.regenerateUserKey(c, caller.tenantId, ref, (key) =>
+          bounded(caller, `regenerate the keys of ${users.describeUser(ref)}, who would hold a key`, key),
+        ),
       ).catch(expiredAsPrecondition);
       if (!issued) userNotFound(ref);
       return { key: keyMessage(issued.key), rawKey: issued.rawKey };
     },
   };
-}
-
-/** Refuses to create, widen or copy (by rotation) a key with more than the caller holds. */
-function mayGrant(caller: Principal, wanted: Privileges): void {
-  if (!covers(caller, wanted)) {
-    throw new ConnectError(
-      `this key cannot grant role ${wanted.role}${
-        wanted.allowedMethods.length > 0
-          ? ` with methods ${wanted.allowedMethods.join(", ")}`
-          : " without a method allow-list"
-      }: a key can only manage keys within its own role and allow-list`,
-      Code.PermissionDenied,
-    );
-  }
 }
 
 /** One message for missing, other tenant's and (where it applies) revoked keys. */
@@ -225,15 +239,11 @@ interface Cursor {
   id: string;
 }
 
-function isCursor(x: unknown): x is Cursor {
-  const c = x as Partial<Cursor> | null;
-  return (
-    typeof c?.createdAtUs === "string" &&
-    /^-?\d{1,19}$/.test(c.createdAtUs) &&
-    typeof c.id === "string" &&
-    settings.looksLikeId(c.id)
-  );
-}
+/** What a decoded key or user cursor must hold: a creation time in range and a UUID. */
+const cursorFields: Record<keyof Cursor, v.CursorField> = {
+  createdAtUs: v.cursor.timeUs,
+  id: (x): x is string => typeof x === "string" && settings.looksLikeId(x),
+};
 
 function nextToken(rows: readonly Cursor[], page: readonly Cursor[]): string {
   const last = page[page.length - 1];

@@ -18,8 +18,10 @@ import {
 } from "../../gen/tdb/v1/types_pb.js";
 import { changedBy } from "../auth/principal.js";
 import { AlreadyExistsError, InvalidInputError, NotFoundError } from "../errors.js";
+import type { Budget } from "../server/budget.js";
 import { applyCorrections, type Change } from "../store/corrections.js";
 import { Ingest, type IngestResult } from "../store/ingest.js";
+import { keyStillValid } from "../store/key-validity.js";
 import { seriesKey } from "../store/point-chunk.js";
 import { Mode, type ReadBatch, readBatches, readEncodedChunks } from "../store/read-values.js";
 import { listRuns } from "../store/runs-store.js";
@@ -27,11 +29,22 @@ import * as seriesStore from "../store/series-store.js";
 import { streamWithTenant, withTenant } from "../store/tenant-tx.js";
 import { ingestChunk, seriesReference } from "./chunk-input.js";
 import { callerOf } from "./context.js";
+import { cutStream, idleLimited, keyGone } from "./stream-guards.js";
 import * as v from "./validate.js";
 
-/** Limits the service enforces on top of the per-message byte limit. */
+/** Limits the service enforces on top of the per-message byte limit (README, Reliability). */
 export interface TimeSeriesLimits {
   maxUploadPoints: number;
+  /** The database connections streaming calls may hold (TDB_DB_STREAM_CONNECTIONS). */
+  streamConnections: Budget;
+  /** How long a stream waits for one of them. */
+  acquireTimeoutMs: number;
+  /** An upload that sends nothing for this long is ended (TDB_STREAM_IDLE_TIMEOUT). */
+  uploadIdleMs: number;
+  /** A read whose client takes nothing for this long is ended (TDB_READ_STALL_TIMEOUT). */
+  readStallMs: number;
+  /** How often a read re-checks its key (TDB_KEY_RECHECK_INTERVAL). */
+  keyRecheckMs: number;
 }
 
 /** tdb.v1.TimeSeriesService: validates, calls the store in a tenant transaction, maps results. */
@@ -39,6 +52,29 @@ export function timeSeriesService(
   pool: pg.Pool,
   limits: TimeSeriesLimits,
 ): ServiceImpl<typeof TimeSeriesService> {
+  /**
+   * Upload: waits for the first message before it takes anything (an upload that never
+   * sends holds no connection), then one connection from the streaming budget for the
+   * whole transaction; the client must keep sending (uploadIdleMs).
+   */
+  async function upload(ctx: HandlerContext, requests: AsyncIterable<UploadRequest>) {
+    const it = idleLimited(requests, limits.uploadIdleMs, "the upload")[Symbol.asyncIterator]();
+    const first = await it.next();
+    const release = await limits.streamConnections.acquire(limits.acquireTimeoutMs, ctx.signal);
+    try {
+      return await ingest(
+        ctx,
+        (async function* () {
+          if (first.done) return;
+          yield first.value;
+          for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+        })(),
+      );
+    } finally {
+      release();
+    }
+  }
+
   /** Shared by Upload and UploadBatch: one ingest path. */
   async function ingest(
     ctx: HandlerContext,
@@ -77,6 +113,9 @@ export function timeSeriesService(
           );
         const result = await run.finish();
         cancelled(ctx);
+        // A key revoked while the upload streamed must not commit it (key-validity.ts).
+        if (caller.kind === "api_key" && !(await keyStillValid(c, caller.tenantId, caller.keyId, true)))
+          throw keyGone("upload");
         return uploadResponse(result);
       } catch (err) {
         await run?.abort(err);
@@ -117,13 +156,10 @@ export function timeSeriesService(
     async listSeries(req, ctx) {
       const caller = callerOf(ctx);
       const limit = v.pageSize("page_size", req.pageSize);
-      const after = v.decodePageToken(
-        "page_token",
-        req.pageToken,
-        (x): x is { name: string; id: string } =>
-          typeof (x as { name?: unknown }).name === "string" &&
-          typeof (x as { id?: unknown }).id === "string",
-      );
+      const after = v.decodePageToken("page_token", req.pageToken, {
+        name: v.cursor.text(200),
+        id: v.cursor.decimalId,
+      });
       const rows = await withTenant(pool, caller.tenantId, (c) =>
         seriesStore.listSeries(c, {
           name: req.name,
@@ -150,7 +186,7 @@ export function timeSeriesService(
     },
 
     upload(requests, ctx) {
-      return ingest(ctx, requests);
+      return upload(ctx, requests);
     },
 
     uploadBatch(req, ctx) {
@@ -184,6 +220,7 @@ export function timeSeriesService(
       const batch = req.chunkSize || 10_000;
       // Binary codecs get chunks encoded straight from PostgreSQL's bytes; JSON needs objects.
       const binary = !(ctx.requestHeader.get("content-type") ?? "").includes("json");
+      const release = await limits.streamConnections.acquire(limits.acquireTimeoutMs, ctx.signal);
       const responses = streamWithTenant(pool, caller.tenantId, async function* (c) {
         if (binary) {
           for await (const chunks of readEncodedChunks(c, filter, batch, structBytes))
@@ -193,12 +230,28 @@ export function timeSeriesService(
       // A client that goes away mid-result leaves this generator suspended at a yield that
       // is never resumed; closing the inner one runs its cleanup (stop the COPY, roll back,
       // give the connection back to the pool).
-      const close = () => void responses.return(undefined).catch(() => {});
+      const close = () => {
+        void responses.return(undefined).catch(() => {});
+        release();
+      };
       ctx.signal.addEventListener("abort", close, { once: true });
+      let stall: NodeJS.Timeout | undefined;
+      let checked = performance.now();
       try {
-        yield* responses;
+        for await (const response of responses) {
+          if (caller.kind === "api_key" && performance.now() - checked >= limits.keyRecheckMs) {
+            if (!(await keyStillValid(pool, caller.tenantId, caller.keyId))) throw keyGone("read");
+            checked = performance.now();
+          }
+          // Cleared when the client takes the message; fires if it stops reading.
+          stall = setTimeout(() => cutStream(ctx), limits.readStallMs);
+          yield response;
+          clearTimeout(stall);
+        }
       } finally {
+        clearTimeout(stall);
         ctx.signal.removeEventListener("abort", close);
+        release();
       }
     },
 
@@ -237,13 +290,10 @@ export function timeSeriesService(
     async listRuns(req, ctx) {
       const caller = callerOf(ctx);
       const limit = v.pageSize("page_size", req.pageSize);
-      const after = v.decodePageToken(
-        "page_token",
-        req.pageToken,
-        (x): x is { knownTimeUs: string; id: string } =>
-          typeof (x as { knownTimeUs?: unknown }).knownTimeUs === "string" &&
-          typeof (x as { id?: unknown }).id === "string",
-      );
+      const after = v.decodePageToken("page_token", req.pageToken, {
+        knownTimeUs: v.cursor.timeUs,
+        id: v.cursor.decimalId,
+      });
       const rows = await withTenant(pool, caller.tenantId, (c) =>
         listRuns(c, {
           workflowId: req.workflowId,

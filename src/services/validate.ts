@@ -20,9 +20,23 @@ export function boundedText(field: string, value: string, max: number): string {
 
 const labelKey = /^[A-Za-z0-9_.-]{1,100}$/;
 
-/** Labels: keys of [A-Za-z0-9_.-] (1–100), values up to 200 characters. */
+/** Most labels a series (or a label filter) may have. */
+const maxLabels = 64;
+/** Most bytes (UTF-8) of label keys and values together. */
+const maxLabelBytes = 1500;
+
+/**
+ * Labels: at most 64, keys of [A-Za-z0-9_.-] (1–100), values up to 200 characters, keys and
+ * values together at most 1,500 bytes of UTF-8. A series's tenant, name (≤ 200 characters,
+ * ≤ 600 bytes) and labels are one entry of a unique btree index, which PostgreSQL caps at
+ * 2,704 bytes: these bounds keep the largest accepted series inside it.
+ */
 export function validLabels(field: string, labels: Record<string, string>): Record<string, string> {
-  for (const [k, v] of Object.entries(labels)) {
+  const entries = Object.entries(labels);
+  if (entries.length > maxLabels)
+    throw new InvalidInputError(field, `at most ${maxLabels} labels, got ${entries.length}`);
+  let bytes = 0;
+  for (const [k, v] of entries) {
     if (!labelKey.test(k))
       throw new InvalidInputError(
         `${field}[${JSON.stringify(k)}]`,
@@ -33,7 +47,13 @@ export function validLabels(field: string, labels: Record<string, string>): Reco
         `${field}[${JSON.stringify(k)}]`,
         "label values are at most 200 characters",
       );
+    bytes += k.length + Buffer.byteLength(v);
   }
+  if (bytes > maxLabelBytes)
+    throw new InvalidInputError(
+      field,
+      `label keys and values take at most ${maxLabelBytes} bytes (UTF-8) together, got ${bytes}`,
+    );
   return labels;
 }
 
@@ -49,10 +69,13 @@ export function runIdFrom(field: string, value: string): bigint {
 
 function opaqueId(field: string, value: string, what: string): bigint {
   if (value === "") throw new InvalidInputError(field, "is required");
-  if (!/^[1-9][0-9]{0,18}$/.test(value) || BigInt(value) > 9_223_372_036_854_775_807n) {
-    throw new InvalidInputError(field, `is not a ${what} id`);
-  }
+  if (!isDecimalId(value)) throw new InvalidInputError(field, `is not a ${what} id`);
   return BigInt(value);
+}
+
+/** A positive int64 in canonical decimal, as series and run ids are. */
+function isDecimalId(value: string): boolean {
+  return /^[1-9][0-9]{0,18}$/.test(value) && BigInt(value) <= 9_223_372_036_854_775_807n;
 }
 
 /** Microseconds inside the accepted range. */
@@ -83,20 +106,61 @@ export function pageSize(field: string, n: number): number {
 }
 
 /** Encodes a page cursor as an opaque token. */
-export function encodePageToken(cursor: object): string {
+export function encodePageToken(cursor: Record<string, string>): string {
   return Buffer.from(JSON.stringify(cursor)).toString("base64url");
 }
 
-/** Decodes a page token, or undefined when empty. */
-export function decodePageToken<T>(
+/** Checks one field of a decoded page cursor. */
+export type CursorField = (v: unknown) => v is string;
+
+/**
+ * Checks of the fields page cursors are made of. A token is opaque to clients but comes back
+ * from them, so a forged one must fail here, not in a cast inside PostgreSQL.
+ */
+export const cursor = {
+  /** At most `max` characters, nothing PostgreSQL cannot store (NUL, unpaired surrogates). */
+  text:
+    (max: number): CursorField =>
+    (v): v is string =>
+      typeof v === "string" && v.length <= max && !/[\0\uD800-\uDFFF]/u.test(v),
+  /** A series or run id. */
+  decimalId: ((v) => typeof v === "string" && isDecimalId(v)) as CursorField,
+  /** Microseconds since the epoch in canonical decimal, inside the accepted time range. */
+  timeUs: ((v) =>
+    typeof v === "string" &&
+    /^(0|-?[1-9][0-9]{0,18})$/.test(v) &&
+    BigInt(v) >= minTimeUs &&
+    BigInt(v) <= maxTimeUs) as CursorField,
+};
+
+// Far above any token this server hands out (a cursor of a 200-character name and an id).
+const maxPageTokenLength = 4096;
+
+/**
+ * Decodes a page token, or undefined when empty. The cursor must have exactly the fields of
+ * `shape`, each passing its check; anything else is InvalidArgument on `field`.
+ */
+export function decodePageToken<K extends string>(
   field: string,
   token: string,
-  check: (v: unknown) => v is T,
-): T | undefined {
+  shape: Record<K, CursorField>,
+): Record<K, string> | undefined {
   if (token === "") return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-    if (check(v)) return v;
-  } catch {}
+  if (token.length <= maxPageTokenLength) {
+    try {
+      const v: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+      if (fitsShape(v, shape)) return v;
+    } catch {}
+  }
   throw new InvalidInputError(field, "is not a page token from this server");
+}
+
+function fitsShape<K extends string>(v: unknown, shape: Record<K, CursorField>): v is Record<K, string> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const fields = Object.keys(shape) as K[];
+  const got = v as Record<string, unknown>;
+  return (
+    Object.keys(got).length === fields.length &&
+    fields.every((k) => Object.hasOwn(got, k) && shape[k](got[k]))
+  );
 }

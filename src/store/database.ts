@@ -16,16 +16,21 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
 /** Connects to TDB_DATABASE_URL, or starts the embedded PostgreSQL when it is unset. */
 export async function openDatabase(
-  config: Pick<Config, "TDB_DATABASE_URL" | "TDB_DATA_DIR" | "TDB_EMBEDDED_PG_PORT">,
+  config: Pick<
+    Config,
+    | "TDB_DATABASE_URL"
+    | "TDB_DATA_DIR"
+    | "TDB_EMBEDDED_PG_PORT"
+    | "TDB_DB_POOL_SIZE"
+    | "TDB_DB_ACQUIRE_TIMEOUT"
+  >,
 ): Promise<Database> {
   const embedded =
     config.TDB_DATABASE_URL === undefined
       ? await startEmbeddedPostgres(config.TDB_DATA_DIR, config.TDB_EMBEDDED_PG_PORT)
       : undefined;
   const url = config.TDB_DATABASE_URL ?? embedded?.url ?? "";
-  const pool = new pg.Pool({ connectionString: url, max: 20, idleTimeoutMillis: 30_000 });
-  // An idle client's error (e.g. the server restarting) must not crash the process.
-  pool.on("error", () => {});
+  const pool = createPool(url, config);
   return {
     pool,
     url,
@@ -35,6 +40,31 @@ export async function openDatabase(
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * The connection pool of one server process. Its size is the database budget that
+ * admission control shares out (README, Reliability): streams may hold at most
+ * TDB_DB_STREAM_CONNECTIONS of it, so unary calls always find room. A caller that cannot
+ * get a connection within TDB_DB_ACQUIRE_TIMEOUT seconds fails (`Unavailable`) instead of
+ * queueing without bound.
+ */
+export function createPool(
+  url: string,
+  config: Pick<Config, "TDB_DB_POOL_SIZE" | "TDB_DB_ACQUIRE_TIMEOUT">,
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: config.TDB_DB_POOL_SIZE,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: Math.round(config.TDB_DB_ACQUIRE_TIMEOUT * 1000),
+    // A half-open TCP connection (a failover, a cut network) is noticed by the kernel.
+    keepAlive: true,
+  });
+  // An idle client's error (e.g. the server restarting) must not crash the process; a
+  // checked-out client gets its own listener in tenant-tx.ts.
+  pool.on("error", () => {});
+  return pool;
 }
 
 /**

@@ -82,6 +82,7 @@ export class Ingest {
   private readonly writer = new CopyWriter();
   private points = 0;
   private pendingPoints = 0;
+  private copyError: Error | undefined;
 
   private constructor(
     private readonly c: TenantClient,
@@ -114,9 +115,12 @@ export class Ingest {
          nulls bytea, valid_time_ends bytea, annotations text[], tags jsonb, metadata jsonb) ON COMMIT DROP`,
     );
     const copy = c.query(copyFrom("COPY tdb_staging FROM STDIN (FORMAT binary)"));
-    // Errors surface through finish()/write(); this keeps an early one from being unhandled.
-    copy.on("error", () => {});
     const ingest = new Ingest(c, tenantId, run, rows[0]?.id ?? "", copy);
+    // Kept and rethrown by the next flush: pg-copy-streams emits the error of a lost
+    // connection but leaves the stream writable, and the next write would trip over it.
+    copy.on("error", (err) => {
+      ingest.copyError ??= err;
+    });
     ingest.writer.raw(copyHeader);
     return ingest;
   }
@@ -320,6 +324,7 @@ export class Ingest {
   }
 
   private async flush(): Promise<void> {
+    if (this.copyError) throw this.copyError;
     if (this.writer.length === 0) return;
     if (!this.copy.write(this.writer.take())) {
       await Promise.race([

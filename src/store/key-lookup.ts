@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { RoleName } from "../auth/roles.js";
+import { readQuery } from "./db-errors.js";
 
 /** What authentication needs to know about a stored key. */
 export interface StoredKey {
@@ -8,6 +9,8 @@ export interface StoredKey {
   role: RoleName;
   allowedMethods: string[];
   rateLimit: number | null;
+  /** Epoch microseconds as a decimal string; null = never. */
+  expiresAtUs: string | null;
   userId: string | null;
   userEmail: string | null;
 }
@@ -19,9 +22,11 @@ export interface StoredKey {
  * on the very next request on every server process.
  */
 export async function findActiveKey(pool: pg.Pool, keyHash: Buffer): Promise<StoredKey | undefined> {
-  const { rows } = await pool.query<StoredKey>(
+  const { rows } = await readQuery<StoredKey>(
+    pool,
     `SELECT k.id, k.tenant_id AS "tenantId", k.role, k.allowed_methods AS "allowedMethods",
-            k.rate_limit AS "rateLimit", k.user_id AS "userId", u.email AS "userEmail"
+            k.rate_limit AS "rateLimit", tdb_ts_to_us(k.expires_at)::text AS "expiresAtUs",
+            k.user_id AS "userId", u.email AS "userEmail"
        FROM api_keys k
        LEFT JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id
       WHERE k.key_hash = $1

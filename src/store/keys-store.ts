@@ -52,16 +52,33 @@ const columns = `id::text, name, key_prefix AS "keyPrefix", role,
   tdb_ts_to_us(revoked_at)::text AS "revokedAtUs", tdb_ts_to_us(last_used_at)::text AS "lastUsedAtUs",
   rate_limit AS "rateLimit", allowed_methods AS "allowedMethods", user_id::text AS "userId"`;
 
-/** Creates a key. NotFoundError when `userId` names no user of this tenant. */
-export async function createKey(c: TenantClient, tenantId: string, k: NewKey): Promise<IssuedKey> {
+/**
+ * Creates a key. NotFoundError when `userId` names no user of this tenant. `check` sees the
+ * new key's privileges, its expiry as it will be stored, before anything is written, and
+ * may throw to refuse.
+ */
+export async function createKey(
+  c: TenantClient,
+  tenantId: string,
+  k: NewKey,
+  check: (key: Privileges) => void = () => {},
+): Promise<IssuedKey> {
   if (k.userId !== undefined) {
     const user = await c.query("SELECT 1 FROM users WHERE id = $1", [k.userId]);
     if (user.rowCount === 0) throw new NotFoundError(`user ${k.userId} not found`);
   }
+  // The expiry is fixed from the database clock before the check, and that value is the one
+  // stored, so a bound on expiry compares exactly what the key will carry.
+  const { rows: expiry } = await c.query<{ expiresAtUs: string | null }>(
+    `SELECT tdb_ts_to_us(now() + make_interval(days => $1::int))::text AS "expiresAtUs"`,
+    [k.expiresInDays ?? null],
+  );
+  const expiresAtUs = expiry[0]?.expiresAtUs ?? null;
+  check({ role: k.role, allowedMethods: k.allowedMethods, expiresAtUs, rateLimit: k.rateLimit ?? null });
   const rawKey = generateApiKey();
   const { rows } = await c.query<KeyRow>(
     `INSERT INTO api_keys (tenant_id, name, key_hash, key_prefix, role, expires_at, rate_limit, allowed_methods, user_id)
-     VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6::int), $7, $8, $9)
+     VALUES ($1, $2, $3, $4, $5, tdb_us_to_ts($6::int8), $7, $8, $9)
      RETURNING ${columns}`,
     [
       tenantId,
@@ -69,7 +86,7 @@ export async function createKey(c: TenantClient, tenantId: string, k: NewKey): P
       hashApiKey(rawKey),
       apiKeyDisplayPrefix(rawKey),
       k.role,
-      k.expiresInDays ?? null,
+      expiresAtUs,
       k.rateLimit ?? null,
       [...k.allowedMethods],
       k.userId ?? null,
@@ -108,6 +125,20 @@ export async function lockLiveKey(c: TenantClient, id: string): Promise<KeyRow |
     [id],
   );
   return rows[0];
+}
+
+/**
+ * The usable keys of a user (not revoked, not expired), oldest first, locked until the
+ * transaction ends, so a change to one of them waits until a check made on them is acted on.
+ */
+export async function lockUsableUserKeys(c: TenantClient, userId: string): Promise<KeyRow[]> {
+  const { rows } = await c.query<KeyRow>(
+    `SELECT ${columns} FROM api_keys
+      WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+      ORDER BY created_at, id FOR UPDATE`,
+    [userId],
+  );
+  return rows;
 }
 
 /** Revokes a key for good; undefined when it is missing or already revoked. */

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { apiKeyDisplayPrefix, generateApiKey, hashApiKey } from "../auth/api-key.js";
 import { AlreadyExistsError } from "../errors.js";
+import { readQuery } from "./db-errors.js";
 import { withTenant } from "./tenant-tx.js";
 
 /** A tenant as listed by operators. */
@@ -49,7 +50,8 @@ export async function listTenants(pool: pg.Pool): Promise<TenantRow[]> {
  * JWTs, before any tenant is set.
  */
 export async function findTenant(pool: pg.Pool, idOrName: string): Promise<TenantRow | undefined> {
-  const { rows } = await pool.query<TenantRow>(
+  const { rows } = await readQuery<TenantRow>(
+    pool,
     `SELECT id, name, created_at::text AS "createdAt" FROM tenants
       WHERE name = $1 OR id::text = lower($1) ORDER BY (name = $1) DESC LIMIT 1`,
     [idOrName],

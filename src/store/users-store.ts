@@ -1,7 +1,7 @@
 import type { Privileges } from "../auth/grant-bounds.js";
 import type { RoleName } from "../auth/roles.js";
 import { AlreadyExistsError } from "../errors.js";
-import { createKey, type IssuedKey, rotateKey } from "./keys-store.js";
+import { createKey, type IssuedKey, lockUsableUserKeys, rotateKey } from "./keys-store.js";
 import type { TenantClient } from "./tenant-tx.js";
 
 /**
@@ -71,17 +71,24 @@ export async function listUsers(
   return rows;
 }
 
-/** Activates or deactivates a user; undefined when there is no such user in this tenant. */
+/**
+ * Activates or deactivates a user; undefined when there is no such user in this tenant.
+ * The user and its usable keys are locked first and `check` sees each of those keys before
+ * the flag changes, and may throw to refuse: the flag switches all of them on or off.
+ */
 export async function setUserActive(
   c: TenantClient,
   ref: UserRef,
   active: boolean,
+  check: (key: Privileges) => void = () => {},
 ): Promise<UserRow | undefined> {
-  const [where, value] = "id" in ref ? ["id = $1::uuid", ref.id] : ["email = $1", ref.email];
-  const { rows } = await c.query<UserRow>(
-    `UPDATE users SET active = $2 WHERE ${where} RETURNING ${columns}`,
-    [value, active],
-  );
+  const user = await lockUser(c, ref);
+  if (!user) return undefined;
+  for (const key of await lockUsableUserKeys(c, user.id)) check(key);
+  const { rows } = await c.query<UserRow>(`UPDATE users SET active = $2 WHERE id = $1 RETURNING ${columns}`, [
+    user.id,
+    active,
+  ]);
   return rows[0];
 }
 
@@ -96,7 +103,8 @@ export async function lockUser(c: TenantClient, ref: UserRef): Promise<UserRow |
  * Rotates every usable key of the user (not revoked, not expired), oldest first, and
  * returns the first replacement. A user left with no usable key gets a new one named
  * after its email, with the role of its most recent key (readwrite if it never had one).
- * Undefined when there is no such user. `check` may refuse a key before it is rotated.
+ * Undefined when there is no such user. `check` may refuse a key before it is rotated or
+ * issued.
  */
 export async function regenerateUserKey(
   c: TenantClient,
@@ -106,14 +114,8 @@ export async function regenerateUserKey(
 ): Promise<IssuedKey | undefined> {
   const user = await lockUser(c, ref);
   if (!user) return undefined;
-  const { rows: live } = await c.query<{ id: string }>(
-    `SELECT id::text FROM api_keys
-      WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-      ORDER BY created_at, id`,
-    [user.id],
-  );
   let first: IssuedKey | undefined;
-  for (const { id } of live) {
+  for (const { id } of await lockUsableUserKeys(c, user.id)) {
     const issued = await rotateKey(c, id, check);
     first ??= issued;
   }
@@ -123,13 +125,17 @@ export async function regenerateUserKey(
     [user.id],
   );
   const role = last[0]?.role ?? "readwrite";
-  check({ role, allowedMethods: [] });
-  return createKey(c, tenantId, {
-    name: user.email,
-    role,
-    expiresInDays: undefined,
-    rateLimit: undefined,
-    allowedMethods: [],
-    userId: user.id,
-  });
+  return createKey(
+    c,
+    tenantId,
+    {
+      name: user.email,
+      role,
+      expiresInDays: undefined,
+      rateLimit: undefined,
+      allowedMethods: [],
+      userId: user.id,
+    },
+    check,
+  );
 }

@@ -64,6 +64,9 @@ async function main(): Promise<void> {
     TDB_DATA_DIR: dataDir,
     TDB_LOG_LEVEL: process.env.TDB_LOG_LEVEL ?? "silent",
     TDB_DEFAULT_RATE_LIMIT: process.env.TDB_DEFAULT_RATE_LIMIT ?? "1000000",
+    TDB_DRAIN_DELAY: "0",
+    TDB_STREAMS_PER_KEY: process.env.TDB_STREAMS_PER_KEY ?? "64",
+    TDB_STREAMS_PER_TENANT: process.env.TDB_STREAMS_PER_TENANT ?? "64",
   });
   const db = await openDatabase(config);
   cleanups.unshift(() => db.close());

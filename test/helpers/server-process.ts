@@ -12,6 +12,12 @@ export interface ServerProcess {
   output(): string;
   /** Sends SIGTERM and resolves with the exit code once it has drained and exited. */
   stop(): Promise<number | null>;
+  /** Sends `signal` (default SIGTERM) and returns at once: the caller watches the drain. */
+  signal(signal?: NodeJS.Signals): void;
+  /** Resolves with the exit code (null when a signal ended it) once the process has exited. */
+  exited: Promise<number | null>;
+  /** True until the process has exited. */
+  alive(): boolean;
 }
 
 /**
@@ -27,6 +33,8 @@ export async function spawnServer(
     TDB_PORT: "0",
     TDB_HOST: "127.0.0.1",
     TDB_LOG_LEVEL: "info",
+    // Tests stop servers often; the drain delay is for load balancers (its own test sets it).
+    TDB_DRAIN_DELAY: "0",
     ...env,
   };
   // Without a URL the server uses the embedded database of TDB_DATA_DIR.
@@ -55,10 +63,19 @@ export async function spawnServer(
     child.stdout?.on("data", onData);
     child.once("exit", (code) => reject(new Error(`server exited with ${code} before listening:\n${out}`)));
   });
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once("exit", (code) => resolve(code));
+  });
   return {
     url,
     output: () => out,
     stop: () => stop(child),
+    signal: (signal = "SIGTERM") => {
+      child.kill(signal);
+    },
+    exited,
+    alive: () => child.exitCode === null && child.signalCode === null,
   };
 }
 

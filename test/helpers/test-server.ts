@@ -1,18 +1,18 @@
 import { randomUUID } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
 import { inject } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type TdbServer } from "../../src/server/server.js";
+import { createPool } from "../../src/store/database.js";
 import { migrate } from "../../src/store/migrate.js";
 import { createTenant } from "../../src/store/tenants.js";
 import { createScratchDatabase } from "./scratch-database.js";
 
-/** A fresh, migrated database of its own for one test file. */
+/** A fresh, migrated database of its own for one test file, with the server's pool settings. */
 export async function freshDatabase(): Promise<{ url: string; pool: pg.Pool; drop(): Promise<void> }> {
   const db = await createScratchDatabase(inject("adminDatabaseUrl"), "tdb_test");
-  const pool = new pg.Pool({ connectionString: db.url, max: 10 });
-  pool.on("error", () => {});
+  const pool = createPool(db.url, loadConfig({}));
   await migrate(pool);
   return {
     url: db.url,
@@ -49,6 +49,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     TDB_DATABASE_URL: db.url,
     TDB_LOG_LEVEL: process.env.TDB_TEST_LOG_LEVEL ?? "silent",
     TDB_DEFAULT_RATE_LIMIT: "100000",
+    TDB_DRAIN_DELAY: "0",
     ...env,
   });
   const server = await startServer(config, db.pool, createLogger(config.TDB_LOG_LEVEL));

@@ -58,7 +58,12 @@ beforeAll(async () => {
     [tid, seriesId, (t0 + 5n * minute).toString(), r.rows[0]?.id],
   );
   expect(await migrate(pool)).toEqual([5]);
-  const config = loadConfig({ TDB_PORT: "0", TDB_DATABASE_URL: db.url, TDB_LOG_LEVEL: "silent" });
+  const config = loadConfig({
+    TDB_PORT: "0",
+    TDB_DATABASE_URL: db.url,
+    TDB_LOG_LEVEL: "silent",
+    TDB_DRAIN_DELAY: "0",
+  });
   server = await startServer(config, pool, createLogger("silent"));
 }, 120_000);
 afterAll(async () => {

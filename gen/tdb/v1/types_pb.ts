@@ -35,7 +35,8 @@ export type Series = Message<"tdb.v1.Series"> & {
   name: string;
 
   /**
-   * Labels: keys 1–100 characters of [A-Za-z0-9_.-], values up to 200 characters.
+   * Labels: at most 64; keys 1–100 characters of [A-Za-z0-9_.-], values up to
+   * 200 characters, keys and values together at most 1,500 bytes (UTF-8).
    *
    * @generated from field: map<string, string> labels = 3;
    */

@@ -149,7 +149,8 @@ type Series struct {
 	SeriesId string `protobuf:"bytes,1,opt,name=series_id,json=seriesId,proto3" json:"series_id,omitempty"`
 	// Name, 1–200 characters.
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	// Labels: keys 1–100 characters of [A-Za-z0-9_.-], values up to 200 characters.
+	// Labels: at most 64; keys 1–100 characters of [A-Za-z0-9_.-], values up to
+	// 200 characters, keys and values together at most 1,500 bytes (UTF-8).
 	Labels map[string]string `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Free-form unit, e.g. "degC" or "MW".
 	Unit string `protobuf:"bytes,4,opt,name=unit,proto3" json:"unit,omitempty"`
