@@ -1,4 +1,4 @@
-import type { StreamResponse, UnaryResponse } from "@connectrpc/connect";
+import { Code, ConnectError, type StreamResponse, type UnaryResponse } from "@connectrpc/connect";
 
 /**
  * Runs `next` and calls `end` once the call is over: when a unary response (or an error)
@@ -8,8 +8,24 @@ import type { StreamResponse, UnaryResponse } from "@connectrpc/connect";
  */
 export async function onCallEnd<R extends UnaryResponse | StreamResponse>(
   next: () => Promise<R>,
-  end: (err: unknown) => unknown,
+  endOnce: (err: unknown) => unknown,
+  signal?: AbortSignal,
 ): Promise<R> {
+  let ended = false;
+  const end = (err: unknown) => {
+    if (ended) return err;
+    ended = true;
+    return endOnce(err);
+  };
+  // A client that goes away mid-stream leaves the response generator suspended at a yield
+  // that never resumes: the call's signal is then the only sign that it is over.
+  signal?.addEventListener(
+    "abort",
+    () => {
+      if (!ended) end(new ConnectError("the client cancelled the call", Code.Canceled));
+    },
+    { once: true },
+  );
   let res: R;
   try {
     res = await next();

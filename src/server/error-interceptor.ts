@@ -30,5 +30,14 @@ export function toConnectError(err: unknown): unknown {
 
 /** Translates domain errors thrown by services (also mid-stream) into Connect codes. */
 export function mapErrors(): Interceptor {
-  return (next) => (req) => onCallEnd(() => next(req), toConnectError);
+  return (next) => (req) =>
+    onCallEnd(
+      () => next(req),
+      // Once the client is gone, a failed write (ECONNRESET, a premature close) is its cancel,
+      // not a lost database.
+      (err) =>
+        req.signal.aborted && !(err instanceof ConnectError)
+          ? new ConnectError("the client cancelled the call", Code.Canceled, undefined, undefined, err)
+          : toConnectError(err),
+    );
 }

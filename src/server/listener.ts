@@ -94,7 +94,13 @@ export async function listen(
       else if (first.length >= preface.length && first.subarray(0, preface.length).equals(preface))
         h2.emit("connection", socket);
       else {
+        // Take the sniffed bytes back out and hand them to the HTTP/1.1 parser as a 'data'
+        // event. Left in the stream's buffer, they would be flushed by resume() in flowing
+        // mode, and Node's parser would then read the socket without backpressure: a body
+        // nobody reads (a refused upload) would be buffered whole in memory.
+        socket.read();
         h1.emit("connection", socket);
+        socket.emit("data", first);
         socket.resume();
       }
     });

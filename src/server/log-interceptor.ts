@@ -52,6 +52,7 @@ export function logCalls(logger: Logger): Interceptor {
         });
         return new ConnectError("internal error", Code.Internal);
       },
+      req.signal,
     );
   };
 }

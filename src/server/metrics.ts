@@ -43,6 +43,7 @@ export class Metrics {
           });
           return err;
         },
+        req.signal,
       );
     };
   }

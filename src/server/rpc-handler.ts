@@ -7,6 +7,7 @@ import {
   createConnectRouter,
   createContextKey,
   createContextValues,
+  type HandlerContext,
 } from "@connectrpc/connect";
 import { codeFromHttpStatus } from "@connectrpc/connect/protocol-connect";
 import {
@@ -30,6 +31,26 @@ export const nodeCallKey = createContextKey<{ req: NodeRequest; res: NodeRespons
 export const loggedKey = createContextKey<{ done: boolean } | undefined>(undefined, {
   description: "tdb logged",
 });
+
+/** Why Connect ended a call no interceptor saw (its abort reason), for the log line. */
+const failureKey = createContextKey<{ reason?: unknown } | undefined>(undefined, {
+  description: "tdb failure",
+});
+
+/**
+ * For the router's `requestGate`: remembers why Connect aborted the call (e.g. a body that
+ * did not decode), so the log line of a call no interceptor saw names the code the client got.
+ */
+export function recordFailure(ctx: HandlerContext): void {
+  ctx.signal.addEventListener(
+    "abort",
+    () => {
+      const slot = ctx.values.get(failureKey);
+      if (slot && ctx.signal.reason !== undefined) slot.reason = ctx.signal.reason;
+    },
+    { once: true },
+  );
+}
 
 /** What the handler needs besides Connect's own options. */
 export interface RpcHandlerOptions extends ConnectRouterOptions {
@@ -77,6 +98,7 @@ export function rpcHandler(options: RpcHandlerOptions): DualHandler {
     const values = createContextValues();
     const logged = { done: false };
     values.set(loggedKey, logged);
+    values.set(failureKey, {});
     values.set(nodeCallKey, { req, res });
     const open = isPublicService(uHandler.service.typeName);
     if (!open) {
@@ -95,11 +117,20 @@ export function rpcHandler(options: RpcHandlerOptions): DualHandler {
         }
       }
       const uRes = await uHandler(uReq);
-      await universalResponseToNodeResponse(uRes, res);
-      // The answer is complete; a body still arriving (a refused call, an upload ended for
-      // idling) is not wanted.
-      cutBody(req, res);
-      if (!logged.done) options.unobserved(method, codeOf(uRes), performance.now() - started);
+      // The answer is complete once the response finishes: a body still arriving (a refused
+      // call, an upload ended for idling) is not wanted. (connect-node's own promise waits for
+      // an 'end' event Node's responses never emit, so it cannot be awaited for this.)
+      res.once("finish", () => cutBody(req));
+      // After the call's own abort has run (a cancelled stream is logged by the interceptors).
+      res.once("close", () =>
+        setImmediate(() => {
+          if (logged.done) return;
+          const failed = values.get(failureKey)?.reason;
+          const code = failed !== undefined ? Code[ConnectError.from(failed).code] : codeOf(uRes);
+          options.unobserved(method, code ?? "Unknown", performance.now() - started);
+        }),
+      );
+      universalResponseToNodeResponse(uRes, res).catch(() => {});
     };
     run().catch((reason: unknown) => {
       // The client went away mid-response: nothing to answer.
@@ -140,20 +171,16 @@ function emptyBody(header: Headers): AsyncIterable<Uint8Array> {
 }
 
 /** Stops reading the body of a request whose answer is complete. */
-function cutBody(req: NodeRequest, res: NodeResponse): void {
+function cutBody(req: NodeRequest): void {
   if (req.readableEnded) return;
-  const cut = () => {
-    if ("stream" in req) {
-      // RST_STREAM(NO_ERROR) after a complete response tells the peer to stop sending
-      // (RFC 9113 §8.1); only once the response has left, or it would be lost.
-      if (!req.stream.closed) req.stream.close(http2.constants.NGHTTP2_NO_ERROR);
-    } else if (!req.complete) {
-      // "connection: close" was sent: no further request can come on this socket.
-      req.socket.destroySoon();
-    }
-  };
-  if (res.writableFinished) cut();
-  else res.once("finish", cut);
+  if ("stream" in req) {
+    // RST_STREAM(NO_ERROR) after a complete response tells the peer to stop sending
+    // (RFC 9113 §8.1); only once the response has left, or it would be lost.
+    if (!req.stream.closed) req.stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  } else if (!req.complete) {
+    // "connection: close" was sent: no further request can come on this socket.
+    req.socket.destroySoon();
+  }
 }
 
 /** The code of a response produced without our interceptors (gRPC status, else HTTP status). */

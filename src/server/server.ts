@@ -26,7 +26,7 @@ import { Metrics } from "./metrics.js";
 import { Readiness } from "./readiness.js";
 import { registerReflection } from "./reflection.js";
 import { rejectNul } from "./reject-nul.js";
-import { rpcHandler } from "./rpc-handler.js";
+import { recordFailure, rpcHandler } from "./rpc-handler.js";
 import { capStreams } from "./stream-caps.js";
 
 /** A running TDB server. */
@@ -123,7 +123,10 @@ export async function startServer(config: Config, pool: pg.Pool, logger: Logger)
     jsonOptions: { ignoreUnknownFields: false },
     // Unary bodies are decoded before any interceptor: a binary one that does not decode is
     // the client's mistake (InvalidArgument), not Internal as connect-es answers by default.
-    requestGate: reclassifyDecodeErrors,
+    requestGate: (ctx) => {
+      reclassifyDecodeErrors(ctx);
+      recordFailure(ctx);
+    },
     readMaxBytes: config.TDB_MAX_MESSAGE_BYTES,
     writeMaxBytes: config.TDB_MAX_MESSAGE_BYTES,
     compressMinBytes:
