@@ -146,14 +146,14 @@ async function unauthenticatedBodies(url: string, signal: AbortSignal): Promise<
 }
 
 export function printIsolation(f: CallFigures[]): void {
-  console.log("\n== isolation: tenant B's unary calls (GetSeries + ListSeries), 32 concurrent ==");
+  console.log("\n== isolation: tenant B's unary calls (one op = GetSeries + ListSeries), 32 concurrent ==");
   const base = f[0];
   for (const c of f) {
     const ratio = base
       ? ` p50 ×${(c.p50Ms / base.p50Ms).toFixed(2)}, p99 ×${(c.p99Ms / base.p99Ms).toFixed(2)} of B alone`
       : "";
     console.log(
-      `  ${c.name.padEnd(42)} ${c.callsPerSecond.toFixed(0).padStart(6)} calls/s  p50 ${c.p50Ms.toFixed(1)} ms  p99 ${c.p99Ms.toFixed(1)} ms ${ratio}`,
+      `  ${c.name.padEnd(42)} ${c.callsPerSecond.toFixed(0).padStart(6)} ops/s  p50 ${c.p50Ms.toFixed(1)} ms  p99 ${c.p99Ms.toFixed(1)} ms ${ratio}`,
     );
   }
 }
