@@ -8,4 +8,5 @@
 # process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/build.sh
 exec npx tsx bench/all.ts "$@"

@@ -3,6 +3,9 @@
 # With arguments (`npm test -- test/foo.test.ts`) only vitest runs, with those arguments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Server processes in the suites run the compiled server (dist/), as `npm start` does: build
+# it from the current source first.
+bash scripts/build.sh
 if [ $# -gt 0 ]; then exec npx vitest run "$@"; fi
 
 bash scripts/check-generated.sh

@@ -36,6 +36,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<void>
     const scheme = server.listener.tls ? "https" : "http";
     const url = `${scheme}://${config.TDB_HOST}:${server.listener.port}`;
     const out: string[] = [`TDB listening on ${url} (Connect, gRPC, gRPC-Web; HTTP/1.1 and HTTP/2)`];
+    out.push(`runtime: Node ${process.version}`);
     out.push(
       db.embedded ? `database: embedded PostgreSQL in ${config.TDB_DATA_DIR}/` : "database: TDB_DATABASE_URL",
     );

