@@ -210,10 +210,26 @@ describe("tdb as a script sees it", () => {
     }
   });
 
-  it("reports usage errors with exit code 2", async () => {
-    const r = await runCli(["keys", "frobnicate"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown command 'frobnicate'/);
+  it("reports usage errors as one line `tdb: <reason>` with exit code 2", async () => {
+    for (const args of [["keys", "frobnicate"], ["keys", "list", "--bogus"], ["nonsense"]]) {
+      const r = await runCli(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trimEnd().split("\n")).toEqual([
+        expect.stringMatching(/^tdb: unknown (command|option) '.+' \(see tdb --help\)$/),
+      ]);
+    }
+  });
+
+  it("prints its version and the Node it runs on with --version", async () => {
+    const r = await runCli(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^tdb \d+\.\d+\.\d+ \(Node v\d+\.\d+\.\d+\)$/);
+  });
+
+  it("says so when a list is empty instead of printing nothing", async () => {
+    await cliJson(["tenants", "create", "empty-co", ...dsn]);
+    const users = await runCli(["users", "list", "--tenant", "empty-co", ...dsn]);
+    expect(users.stdout.trim()).toBe("no users");
   });
 
   it("migrate is idempotent and reports nothing to do", async () => {

@@ -69,7 +69,9 @@ export function keysCommand(program: Command): void {
     await withDatabase(opts, async (pool) => {
       const tenant = await resolveTenant(pool, opts.tenant);
       const rows = await withTenant(pool, tenant.id, (c) => keys.listKeys(c, { limit: 1_000_000 }));
-      emit(opts.json === true, { keys: rows.map(keyJson) }, () => rows.flatMap(keyLines));
+      emit(opts.json === true, { keys: rows.map(keyJson) }, () =>
+        rows.length > 0 ? rows.flatMap(keyLines) : ["no keys"],
+      );
     });
   });
 

@@ -31,7 +31,9 @@ export function tenantsCommand(program: Command): void {
       await withDatabase(opts, async (pool) => {
         const rows = await listTenants(pool);
         emit(opts.json === true, { tenants: rows.map(tenantJson) }, () =>
-          rows.map((t) => `${t.id}  ${t.name}  created ${isoFromPg(t.createdAt)}`),
+          rows.length > 0
+            ? rows.map((t) => `${t.id}  ${t.name}  created ${isoFromPg(t.createdAt)}`)
+            : ["no tenants"],
         );
       });
     },

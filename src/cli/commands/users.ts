@@ -44,7 +44,9 @@ export function usersCommand(program: Command): void {
       const rows = await withTenant(pool, tenant.id, (c) =>
         users.listUsers(c, { includeInactive: opts.all === true, limit: 1_000_000 }),
       );
-      emit(opts.json === true, { users: rows.map(userJson) }, () => rows.map(userLine));
+      emit(opts.json === true, { users: rows.map(userJson) }, () =>
+        rows.length > 0 ? rows.map(userLine) : ["no users"],
+      );
     });
   });
 
