@@ -14,6 +14,7 @@ import {
   ReadMode,
   type RunHeader,
   SeriesKind,
+  SeriesRefSchema,
   type SeriesSchema,
 } from "../../gen/tdb/v1/types_pb.js";
 import { changedBy } from "../auth/principal.js";
@@ -22,6 +23,7 @@ import type { Budget } from "../server/budget.js";
 import { applyCorrections, type Change } from "../store/corrections.js";
 import { Ingest, type IngestResult } from "../store/ingest.js";
 import { keyStillValid } from "../store/key-validity.js";
+import type { SeriesName } from "../store/merge.js";
 import { seriesKey } from "../store/point-chunk.js";
 import { Mode, type ReadBatch, readBatches, readEncodedChunks } from "../store/read-values.js";
 import { listRuns } from "../store/runs-store.js";
@@ -223,7 +225,7 @@ export function timeSeriesService(
       const release = await limits.streamConnections.acquire(limits.acquireTimeoutMs, ctx.signal);
       const responses = streamWithTenant(pool, caller.tenantId, async function* (c) {
         if (binary) {
-          for await (const chunks of readEncodedChunks(c, filter, batch, structBytes))
+          for await (const chunks of readEncodedChunks(c, filter, batch, structBytes, seriesRefBytes))
             yield encodedResponse(chunks);
         } else for await (const b of readBatches(c, filter, batch)) yield readResponse(b);
       });
@@ -427,6 +429,11 @@ function encodedResponse(chunks: Uint8Array[]): ReadValuesResponse {
   return res;
 }
 
+/** A read chunk's SeriesRef: always the id; name and labels on a series' first chunk. */
+function seriesRefBytes(seriesId: string, named: SeriesName | undefined): Uint8Array {
+  return toBinary(SeriesRefSchema, create(SeriesRefSchema, { seriesId, ...named }));
+}
+
 /** One point's metadata (JSON object text) as google.protobuf.Struct bytes. */
 function structBytes(json: string): Uint8Array {
   return toBinary(StructSchema, fromJson(StructSchema, JSON.parse(json)));
@@ -434,8 +441,8 @@ function structBytes(json: string): Uint8Array {
 
 /** Cuts a columnar batch into one PointChunk per run of one series (arrays are sliced, not rebuilt). */
 function readResponse(b: ReadBatch): ReadValuesResponse {
-  const chunks = b.series.map(({ seriesId, start, end }) => {
-    const chunk = create(PointChunkSchema, { series: { seriesId } });
+  const chunks = b.series.map(({ seriesId, start, end, named }) => {
+    const chunk = create(PointChunkSchema, { series: { seriesId, ...named } });
     chunk.validTimes = b.validTimes.slice(start, end);
     chunk.values = b.values.slice(start, end);
     if (b.nulls) chunk.nulls = b.nulls.slice(start, end);

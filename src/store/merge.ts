@@ -2,10 +2,19 @@ import type { Source } from "./block-source.js";
 
 /** Where merged points go: the wire encoder, or the object builder for JSON clients. */
 export interface PointSink {
-  /** The following points belong to this series. */
-  startSeries(seriesId: string): void;
+  /**
+   * The following points belong to this series. `named` carries its name and labels the
+   * first time a series starts in a read (read-values.ts adds it; the merger passes ids).
+   */
+  startSeries(seriesId: string, named?: SeriesName): void;
   /** Points [from, to) of one source, in order. */
   range(src: Source, from: number, to: number): void;
+}
+
+/** A series' name and labels, sent once per series in a read. */
+export interface SeriesName {
+  name: string;
+  labels: Record<string, string>;
 }
 
 /**

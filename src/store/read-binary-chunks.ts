@@ -1,4 +1,5 @@
 import { halves, type Source } from "./block-source.js";
+import type { SeriesName } from "./merge.js";
 
 /**
  * Encodes merged points straight from the stored blocks' bytes into the protobuf wire form of
@@ -15,7 +16,9 @@ import { halves, type Source } from "./block-source.js";
  * 12 changed_by.
  */
 export class PointChunkEncoder {
-  private seriesId = new Uint8Array(0);
+  /** The SeriesRef of the next chunk: named for a series' first chunk, then the id alone. */
+  private seriesRef: Uint8Array = new Uint8Array(0);
+  private seriesIdText = "";
   private rows = 0;
   private readonly validTimes = new Bytes();
   private readonly values = new Bytes();
@@ -45,6 +48,8 @@ export class PointChunkEncoder {
    */
   constructor(
     private readonly metadataBytes: (json: string) => Uint8Array,
+    /** A SeriesRef message: the id, plus name and labels when given (first chunk of a series). */
+    private readonly seriesRefBytes: (seriesId: string, named: SeriesName | undefined) => Uint8Array,
     /** Known times, run ids and change times per point (off for ReadValuesRequest.values_only). */
     private readonly provenance: boolean,
     /** changed_by per point (CORRECTIONS). */
@@ -58,9 +63,10 @@ export class PointChunkEncoder {
     | undefined;
 
   /** Starts the chunk of a new series (closing the open one). */
-  startSeries(seriesId: string): void {
+  startSeries(seriesId: string, named?: SeriesName): void {
     this.closeChunk();
-    this.seriesId = utf8.encode(seriesId);
+    this.seriesIdText = seriesId;
+    this.seriesRef = this.seriesRefBytes(seriesId, named);
   }
 
   /**
@@ -171,9 +177,7 @@ export class PointChunkEncoder {
     // of points makes little garbage per message.
     const c = this.chunk;
     c.reset();
-    c.varint((1 << 3) | 2);
-    c.varint(this.seriesId.length + 1 + varintSize(this.seriesId.length));
-    c.field(1, this.seriesId);
+    c.field(1, this.seriesRef);
     c.field(2, this.validTimes.view());
     c.field(3, this.values.view());
     if (this.anyNull) c.field(4, this.nulls.view());
@@ -216,6 +220,8 @@ export class PointChunkEncoder {
       b.reset();
     this.anyNull = this.anyEnd = this.anyAnnotation = this.anyTags = this.anyMetadata = false;
     this.rows = 0;
+    // Later chunks of the same series carry its id only.
+    this.seriesRef = this.seriesRefBytes(this.seriesIdText, undefined);
   }
 }
 

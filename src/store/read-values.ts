@@ -2,7 +2,7 @@ import pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import { Source } from "./block-source.js";
 import { CopyBinaryReader } from "./copy-binary-reader.js";
-import { BlockMerger, type MergeRule, type PointSink } from "./merge.js";
+import { BlockMerger, type MergeRule, type PointSink, type SeriesName } from "./merge.js";
 import { PointChunkEncoder } from "./read-binary-chunks.js";
 import type { TenantClient } from "./tenant-tx.js";
 
@@ -38,7 +38,8 @@ export interface ReadFilter {
  */
 export interface ReadBatch {
   length: number;
-  series: { seriesId: string; start: number; end: number }[];
+  /** `named` on the first run of each series in the read (its name and labels). */
+  series: { seriesId: string; start: number; end: number; named?: SeriesName }[];
   validTimes: bigint[];
   values: number[];
   nulls: boolean[] | undefined;
@@ -105,20 +106,35 @@ export function readSql(f: ReadFilter): string {
    ORDER BY b.series_id, b.first_time`;
 }
 
-/** The merge rule of each selected series for a mode (ALL_VINTAGES depends on the kind). */
-async function rulesFor(c: TenantClient, f: ReadFilter): Promise<(seriesId: string) => MergeRule> {
-  if (f.mode === Mode.Corrections) return () => "corrections";
-  if (f.mode !== Mode.AllVintages) return () => "latest";
-  // FORECAST: one version per run. ACTUAL: only the current value, because a later upload
-  // supersedes an earlier one (kept in CORRECTIONS).
-  const { rows } = await c.query<{ id: string }>(
-    `SELECT id::text FROM series
-      WHERE kind = 1 AND (cardinality($1::int8[]) = 0 OR id = ANY($1::int8[]))
-        AND ($2 = '' OR name = $2) AND labels @> $3::jsonb`,
-    [f.seriesIds.map(String), f.name, JSON.stringify(f.labels)],
+/**
+ * The selected series' names, labels and merge rules (ALL_VINTAGES depends on the kind),
+ * read in the same round trip as the planner settings.
+ */
+async function seriesOf(
+  c: TenantClient,
+  f: ReadFilter,
+): Promise<{ named: Map<string, SeriesName>; ruleFor: (seriesId: string) => MergeRule }> {
+  const where: string[] = [];
+  if (f.seriesIds.length > 0) where.push(`id = ANY('{${f.seriesIds.map(int8).join(",")}}'::int8[])`);
+  if (f.name !== "") where.push(`name = ${pg.escapeLiteral(f.name)}`);
+  if (Object.keys(f.labels).length > 0)
+    where.push(`labels @> ${pg.escapeLiteral(JSON.stringify(f.labels))}::jsonb`);
+  const results = (await c.query(
+    `${planSettings}; SELECT id::text, name, labels::text AS labels, kind FROM series${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""}`,
+  )) as unknown as pg.QueryResult<{ id: string; name: string; labels: string; kind: number }>[];
+  const rows = results[results.length - 1]?.rows ?? [];
+  const named = new Map(
+    rows.map((r) => [r.id, { name: r.name, labels: JSON.parse(r.labels) as Record<string, string> }]),
   );
-  const actual = new Set(rows.map((r) => r.id));
-  return (id) => (actual.has(id) ? "latest" : "vintages");
+  const actual = new Set(rows.filter((r) => r.kind === 1).map((r) => r.id));
+  const ruleFor = (id: string): MergeRule => {
+    if (f.mode === Mode.Corrections) return "corrections";
+    if (f.mode !== Mode.AllVintages) return "latest";
+    // FORECAST: one version per run. ACTUAL: only the current value, because a later upload
+    // supersedes an earlier one (kept in CORRECTIONS).
+    return actual.has(id) ? "latest" : "vintages";
+  };
+  return { named, ruleFor };
 }
 
 /** Tunes the planner for a streamed read: first rows fast, walk the indexes in order. */
@@ -133,10 +149,14 @@ export const planSettings = "SET LOCAL cursor_tuple_fraction = 1; SET LOCAL enab
  * caller's transaction then cannot commit.
  */
 async function* mergeInto(c: TenantClient, f: ReadFilter, sink: PointSink): AsyncGenerator<void> {
-  const ruleFor = await rulesFor(c, f);
-  await c.query(planSettings);
+  const { named, ruleFor } = await seriesOf(c, f);
   const reader = new CopyBinaryReader(readFields);
-  const merger = new BlockMerger(sink, ruleFor, { start: f.startValidUs, end: f.endValidUs });
+  // Each series starts once in a read (blocks come in series order): name it then.
+  const naming: PointSink = {
+    startSeries: (id) => sink.startSeries(id, named.get(id)),
+    range: (src, from, to) => sink.range(src, from, to),
+  };
+  const merger = new BlockMerger(naming, ruleFor, { start: f.startValidUs, end: f.endValidUs });
   const stream = c.query(copyTo(`COPY (${readSql(f)}) TO STDOUT (FORMAT binary)`));
   let failure: Error | undefined;
   stream.on("error", (err: Error) => {
@@ -175,12 +195,14 @@ export async function* readBatches(c: TenantClient, f: ReadFilter, batch: number
   let out = newBatch();
   const full: ReadBatch[] = [];
   let seriesId = "";
+  let named: SeriesName | undefined;
   const point = (s: Source, j: number) => {
     const i = out.length;
     if (i === 0 || out.series[out.series.length - 1]?.seriesId !== seriesId) {
       const last = out.series[out.series.length - 1];
       if (last) last.end = i;
-      out.series.push({ seriesId, start: i, end: i });
+      out.series.push(named ? { seriesId, start: i, end: i, named } : { seriesId, start: i, end: i });
+      named = undefined;
     }
     out.validTimes.push(s.timeUs(j));
     if (s.isNull(j)) {
@@ -233,8 +255,9 @@ export async function* readBatches(c: TenantClient, f: ReadFilter, batch: number
     }
   };
   const sink: PointSink = {
-    startSeries(id) {
+    startSeries(id, name) {
       seriesId = id;
+      named = name;
     },
     range(s, from, to) {
       for (let j = from; j < to; j++) point(s, j);
@@ -258,12 +281,18 @@ export async function* readEncodedChunks(
   f: ReadFilter,
   batch: number,
   metadataBytes: (json: string) => Uint8Array,
+  seriesRefBytes: (seriesId: string, named: SeriesName | undefined) => Uint8Array,
 ): AsyncGenerator<Uint8Array[]> {
-  const enc = new PointChunkEncoder(metadataBytes, !f.valuesOnly, f.mode === Mode.Corrections);
+  const enc = new PointChunkEncoder(
+    metadataBytes,
+    seriesRefBytes,
+    !f.valuesOnly,
+    f.mode === Mode.Corrections,
+  );
   const full: Uint8Array[][] = [];
   const sink: PointSink = {
-    startSeries(id) {
-      enc.startSeries(id);
+    startSeries(id, name) {
+      enc.startSeries(id, name);
     },
     range(s, from, to) {
       let k = from;

@@ -108,6 +108,10 @@ func TestUploadsAndReadsBack10000Points(t *testing.T) {
 			if len(latest) != 1 || latest[0].SeriesID != id {
 				t.Fatalf("Read LATEST returned %d series", len(latest))
 			}
+			// The stream names the series: Name and Labels filled without a GetSeries.
+			if latest[0].Name != name || latest[0].Labels["lang"] != "go" {
+				t.Fatalf("Read named the series %q %v, want %q {lang: go}", latest[0].Name, latest[0].Labels, name)
+			}
 			sameValues(t, latest[0], want)
 
 			lean, err := c.Read(ctx, &tdbv1.ReadValuesRequest{SeriesIds: []string{id}, ValuesOnly: true})

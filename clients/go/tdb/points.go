@@ -117,7 +117,8 @@ func (c *Client) Read(ctx context.Context, req *tdbv1.ReadValuesRequest) ([]Poin
 		for _, ch := range stream.Msg().GetChunks() {
 			id := ch.GetSeries().GetSeriesId()
 			if len(out) == 0 || out[len(out)-1].SeriesID != id {
-				out = append(out, Points{SeriesID: id})
+				// The first chunk of a series names it (name and labels, once per series).
+				out = append(out, Points{SeriesID: id, Name: ch.GetSeries().GetName(), Labels: ch.GetSeries().GetLabels()})
 			}
 			appendChunk(&out[len(out)-1], ch)
 		}

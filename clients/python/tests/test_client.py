@@ -167,3 +167,38 @@ def test_naive_times_are_refused_before_any_call(tdb: TdbClient) -> None:
     df["valid_time"] = df["valid_time"].dt.tz_localize(None)
     with pytest.raises(ValueError, match="tz-aware"):
         tdb.upload(df)
+
+
+def test_read_by_many_ids_is_one_call_with_names_from_the_stream(live: Live, tdb: TdbClient) -> None:
+    # A key allowed 5 requests a minute reads 30 series by id: one ReadValues, no GetSeries
+    # per id (which made reading 70 series trip the default 60/min limit).
+    import grpc
+
+    from tdb_client.gen.tdb.v1 import key_admin_service_pb2 as ka
+    from tdb_client.gen.tdb.v1 import key_admin_service_pb2_grpc as ka_grpc
+    from tdb_client.gen.tdb.v1 import options_pb2
+
+    prefix = unique("many")
+    frame = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "name": f"{prefix}_{i}",
+                    "valid_time": pd.date_range("2026-01-01", periods=3, freq="h", tz="UTC"),
+                    "value": [1.0, 2.0, 3.0],
+                }
+            )
+            for i in range(30)
+        ]
+    )
+    run = tdb.upload(frame)
+    ids = list(run.series_ids.values())
+    with grpc.insecure_channel(live.url.removeprefix("http://")) as channel:
+        made = ka_grpc.KeyAdminServiceStub(channel).CreateKey(
+            ka.CreateKeyRequest(name="slow", role=options_pb2.ROLE_READ, rate_limit=5),
+            metadata=[("x-api-key", live.admin_key)],
+        )
+    with TdbClient(live.url, made.raw_key) as slow:
+        read = slow.read(series_ids=ids)
+    assert len(read) == 90
+    assert sorted(set(read["name"])) == sorted(f"{prefix}_{i}" for i in range(30))

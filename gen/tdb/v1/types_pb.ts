@@ -144,7 +144,9 @@ export const StringListSchema: GenMessage<StringList> = /*@__PURE__*/
  */
 export type PointChunk = Message<"tdb.v1.PointChunk"> & {
   /**
-   * The series these points belong to.
+   * The series these points belong to. In ReadValues responses: series_id always;
+   * name and labels too in the first chunk of each series in the stream (once per
+   * series, so readers can name it without a GetSeries), empty in its later chunks.
    *
    * @generated from field: tdb.v1.SeriesRef series = 1;
    */

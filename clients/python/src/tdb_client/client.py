@@ -216,9 +216,9 @@ class TdbClient:
             if value is not None:
                 getattr(req, fieldname).CopyFrom(_timestamp(value))
         chunks = [c for res in self._stream(self._stub.ReadValues, req) for c in res.chunks]
-        ids = {c.series.series_id for c in chunks}
-        by_id = len(req.series_ids) > 0 and not name and not labels
-        return chunks_to_frame(chunks, self._names(ids, name, labels, by_id))
+        # The stream names each series in its first chunk: one call, however many series.
+        names = {c.series.series_id: c.series.name for c in chunks if c.series.name}
+        return chunks_to_frame(chunks, names)
 
     def list_runs(
         self,
@@ -261,20 +261,6 @@ class TdbClient:
         return frame
 
     # --- plumbing -----------------------------------------------------------------------
-
-    def _names(
-        self, ids: set[str], name: str, labels: Mapping[str, str] | None, by_id: bool
-    ) -> dict[str, str]:
-        """Series names for the ids a read returned: GetSeries per id for reads by id, else
-        one listing with the read's own filter (plus GetSeries for anything it missed)."""
-        names: dict[str, str] = {}
-        if ids and not by_id:
-            names = {
-                s.series_id: s.name for s in self.list_series(name=name, labels=labels) if s.series_id in ids
-            }
-        for sid in ids - names.keys():
-            names[sid] = self.get_series(sid).name
-        return names
 
     def _call(self, method: Callable[..., T], request: Any) -> T:
         try:

@@ -359,7 +359,9 @@ func (x *StringList) GetValues() []string {
 // must have the length of `valid_times`; an empty array means "not given".
 type PointChunk struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The series these points belong to.
+	// The series these points belong to. In ReadValues responses: series_id always;
+	// name and labels too in the first chunk of each series in the stream (once per
+	// series, so readers can name it without a GetSeries), empty in its later chunks.
 	Series *SeriesRef `protobuf:"bytes,1,opt,name=series,proto3" json:"series,omitempty"`
 	// Valid times, microseconds since the Unix epoch (UTC).
 	ValidTimes []int64 `protobuf:"varint,2,rep,packed,name=valid_times,json=validTimes,proto3" json:"valid_times,omitempty"`
