@@ -19,12 +19,16 @@ missing() {
 }
 if [ -x .venv/bin/python ]; then
   .venv/bin/python -m pytest clients/python/tests
+  # And as a user installs it: a wheel in a fresh virtualenv.
+  bash scripts/test-python-wheel.sh
 else
   missing ".venv/bin/python is missing (run bash scripts/setup.sh)" Python
 fi
 if command -v go >/dev/null; then
   # -count=1: results from a live server must never come from the test cache.
   (cd clients/go && go test -count=1 ./...)
+  # And as a user's module imports it: a module of its own outside clients/go.
+  (cd test/go-consumer && go test -count=1 ./...)
 else
   missing "go is not installed" Go
 fi
