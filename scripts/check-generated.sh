@@ -27,7 +27,7 @@ ln -s "$root/node_modules" "$root/.venv" "$root/.bin" "$scratch/"
 }
 
 stale=0
-for dir in gen clients/python/src/tdb_client/gen clients/go/gen; do
+for dir in gen clients/ts/src/gen clients/python/src/tdb_client/gen clients/go/gen; do
   if ! diff -r -q -x __pycache__ "$scratch/$dir" "$dir" >&2; then
     stale=1
   fi
@@ -36,4 +36,4 @@ if [ "$stale" = 1 ]; then
   echo "check-generated: generated code is stale: run npm run generate and commit the result" >&2
   exit 1
 fi
-echo "check-generated: gen/, clients/python and clients/go match proto/"
+echo "check-generated: gen/, clients/ts, clients/python and clients/go match proto/"

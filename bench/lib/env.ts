@@ -95,10 +95,8 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     async stop() {
       await server.stop();
       await pool.end();
-      if (embedded) {
-        await db.drop();
-        await embedded.stop();
-      }
+      await db.drop();
+      await embedded?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
     },
   };

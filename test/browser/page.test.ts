@@ -4,7 +4,7 @@ import path from "node:path";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTdbClient, TimeSeriesService } from "../../src/client/index.js";
+import { createTdbClient, TimeSeriesService } from "../../clients/ts/src/node.js";
 import { buildWeb } from "../../web/build.js";
 import { type StaticServer, serveStatic } from "../../web/static-server.js";
 import { findTool, requireTool } from "../cli-tools/tools.js";

@@ -1,4 +1,4 @@
-import type { Series } from "../../gen/tdb/v1/types_pb.js";
+import type { Series } from "../../clients/ts/src/browser.js";
 
 /** Microseconds since the Unix epoch as an ISO-8601 UTC time, keeping all six digits. */
 export function formatMicros(us: bigint): string {

@@ -3,10 +3,9 @@
  * with connect-web (Connect protocol over fetch, so HTTP/1.1 and CORS). Browsers cannot
  * client-stream, but ReadValues is server streaming, which fetch supports.
  */
-import { type Client, Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-web";
-import { TimeSeriesService } from "../../gen/tdb/v1/time_series_service_pb.js";
-import { ReadMode, type Series } from "../../gen/tdb/v1/types_pb.js";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
+import { createTdbClient, ReadMode, type Series, TimeSeriesService } from "../../clients/ts/src/browser.js";
+
 import { formatMicros, seriesLabel } from "./format.js";
 
 const modes: Record<string, ReadMode> = {
@@ -35,20 +34,12 @@ const valuesBody = element<HTMLTableElement>("values").tBodies[0] as HTMLTableSe
 const fromQuery = new URLSearchParams(location.search).get("server");
 if (fromQuery) serverUrl.value = fromQuery;
 
-/** Sends the typed key as `x-api-key` (allowed by the server's CORS configuration). */
-function withKey(key: string): Interceptor {
-  return (next) => (req) => {
-    req.header.set("x-api-key", key);
-    return next(req);
-  };
-}
-
+/** A client with the typed key (sent as `x-api-key`, allowed by the server's CORS configuration). */
 function client(): Client<typeof TimeSeriesService> {
-  const transport = createConnectTransport({
+  return createTdbClient(TimeSeriesService, {
     baseUrl: serverUrl.value.replace(/\/+$/, ""),
-    interceptors: [withKey(apiKey.value.trim())],
+    apiKey: apiKey.value.trim(),
   });
-  return createClient(TimeSeriesService, transport);
 }
 
 function show(message: string, isError = false): void {

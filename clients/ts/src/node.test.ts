@@ -1,9 +1,9 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { UploadRequestSchema } from "../../gen/tdb/v1/time_series_service_pb.js";
-import { startTestServer, type TestServer } from "../../test/helpers/test-server.js";
-import { createTdbClient, type TdbProtocol, TimeSeriesService } from "./index.js";
+import type { UploadRequestSchema } from "./gen/tdb/v1/time_series_service_pb.js";
+import { startTestServer, type TestServer } from "../../../test/helpers/test-server.js";
+import { createTdbClient, type TdbProtocol, TimeSeriesService } from "./node.js";
 
 let srv: TestServer;
 beforeAll(async () => {
