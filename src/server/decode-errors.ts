@@ -101,15 +101,37 @@ export function decodeErrorMessage(err: unknown, input: DescMessage, where: stri
     if (path === undefined) return undefined;
     return `${join(path, key ?? "")}${where}: is not a field of ${typeName}`;
   }
+  m = /^cannot decode message google\.protobuf\.Timestamp from JSON: (.*)$/s.exec(raw);
+  if (m) {
+    // protobuf-es names the type, not the field; name the Timestamp fields it can be.
+    const paths = fieldsOf(input, (f) => messageOf(f)?.typeName === "google.protobuf.Timestamp").map(
+      (f) => f.path,
+    );
+    if (paths.length === 0) return undefined;
+    const subject = paths.length === 1 ? paths[0] : `one of ${paths.join(", ")}`;
+    return `${subject}${where}: not a timestamp (${m[1]}); expected an RFC 3339 time such as "2026-01-01T00:00:00Z"`;
+  }
   m = /^cannot decode field (\S+)\.([^.\s]+) from JSON: (.*)$/s.exec(raw);
   if (m) {
     const [, typeName = "", name = "", reason] = m;
     const path = pathOfMessage(input, typeName);
     if (path === undefined) return undefined;
-    return `${join(path, name)}${where}: ${reason}`;
+    const hint = microsecondFields.has(name)
+      ? `; times here are integer microseconds since the Unix epoch (JSON strings), e.g. "1767225600000000" for 2026-01-01T00:00:00Z`
+      : "";
+    return `${join(path, name)}${where}: ${reason}${hint}`;
   }
   return undefined;
 }
+
+/** int64 fields that hold times in microseconds: a decode error there says so. */
+const microsecondFields = new Set([
+  "valid_times",
+  "valid_time_ends",
+  "known_times",
+  "change_times",
+  "valid_time",
+]);
 
 const binaryPrefix = "parse binary: ";
 

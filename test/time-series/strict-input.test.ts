@@ -494,6 +494,27 @@ describe("strict JSON: unknown fields and enum names are InvalidArgument naming 
       false,
       'role: unknown value "ROLE_ROOT" of tdb.v1.Role, expected one of ROLE_UNSPECIFIED, ROLE_READ, ROLE_READWRITE, ROLE_ADMIN',
     ],
+    [
+      "a filter time that is not RFC 3339",
+      `${TS}/ReadValues`,
+      '{"startValid":"yesterday"}',
+      true,
+      'one of start_valid, end_valid, start_known, end_known, as_of: not a timestamp (invalid RFC 3339 string); expected an RFC 3339 time such as "2026-01-01T00:00:00Z"',
+    ],
+    [
+      "a run's known time that is not RFC 3339",
+      `${TS}/UploadBatch`,
+      '{"header":{"knownTime":1700000000},"chunks":[]}',
+      false,
+      'one of header.known_time, header.started_at, header.finished_at: not a timestamp (1700000000); expected an RFC 3339 time such as "2026-01-01T00:00:00Z"',
+    ],
+    [
+      "a point time given as RFC 3339 instead of microseconds",
+      `${TS}/UploadBatch`,
+      '{"header":{},"chunks":[{"series":{"name":"t"},"validTimes":["2026-01-01T00:00:00Z"],"values":[1]}]}',
+      false,
+      'chunks[].valid_times: list item #1: expected bigint (int64): 2026-01-01T00:00:00Z out of range; times here are integer microseconds since the Unix epoch (JSON strings), e.g. "1767225600000000" for 2026-01-01T00:00:00Z',
+    ],
   ])("%s", async (_name, method, body, stream, message) => {
     const before = await stored();
     const got = await raw(method, body, { stream });
