@@ -73,8 +73,13 @@ function errText(err: unknown): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  serve().catch((err: unknown) => {
-    process.stderr.write(`tdb: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  // Exit once shut down (and output flushed): a handle a library leaves open must not keep a
+  // stopped server's process alive.
+  serve().then(
+    () => process.stdout.write("", () => process.exit(0)),
+    (err: unknown) => {
+      process.stderr.write(`tdb: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
 }

